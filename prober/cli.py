@@ -1,0 +1,324 @@
+"""Click commands only: parse flags -> options -> one core call -> exit code. The only module that prints."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import click
+
+from prober import __version__
+from prober.errors import CatalogueError, ExitCode, ProberError
+
+if TYPE_CHECKING:
+    from prober.model import Catalogue, Outcome, Probe
+    from prober.runner import Options
+
+DEFAULT_CATALOGUE = "probes.yaml"
+
+
+def _default_catalogue() -> Path:
+    """./probes.yaml when present, else the catalogue shipped inside the package."""
+    here = Path(DEFAULT_CATALOGUE)
+    if here.exists():
+        return here
+    return Path(__file__).with_name("probes.yaml")
+
+
+def _say(text: str, err: bool = False) -> None:
+    from prober.redact import Redactor
+
+    # Even our own messages pass the key-shape scrubber: a path or a hint must never carry a key.
+    click.echo(Redactor().text(text), err=err)
+
+
+def _fail(exc: ProberError) -> NoReturn:
+    if isinstance(exc, CatalogueError) and len(exc.problems) > 1:
+        for problem in exc.problems:
+            _say(f"Error: {problem}", err=True)
+    else:
+        _say(f"Error: {exc.message}" + (f" (hint: {exc.hint})" if exc.hint else ""), err=True)
+    sys.exit(exc.exit_code)
+
+
+def _load(path: Path) -> Catalogue:
+    from prober import catalogue
+
+    return catalogue.load(path)
+
+
+def _select(probes: Sequence[Probe], patterns: tuple[str, ...]) -> tuple[Probe, ...]:
+    if not patterns:
+        return tuple(probes)
+    from fnmatch import fnmatchcase
+
+    chosen = tuple(p for p in probes if any(fnmatchcase(p.id, pat) for pat in patterns))
+    if not chosen:
+        raise ProberError(
+            f"--select {' '.join(patterns)} matches no probe", "run `prober list` to see the probe ids"
+        )
+    return chosen
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="prober")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Probe Alibaba DashScope / Model Studio / Bailian endpoints and write redacted reports."""
+    ctx.obj = {"debug": debug}
+
+
+@cli.command()
+@click.argument("catalogue", required=False, type=click.Path(path_type=Path, dir_okay=False))
+def check(catalogue: Path | None) -> None:
+    """Validate CATALOGUE (default ./probes.yaml) without sending anything."""
+    loaded = _load(catalogue or _default_catalogue())
+    _say(f"{loaded.path}: OK, {len(loaded.probes)} probes after expansion")
+
+
+@cli.command(name="list")
+@click.argument("catalogue", required=False, type=click.Path(path_type=Path, dir_okay=False))
+def list_(catalogue: Path | None) -> None:
+    """Print the probes of CATALOGUE after expansion, with their tags."""
+    from tabulate import tabulate
+
+    loaded = _load(catalogue or _default_catalogue())
+    rows = [
+        (
+            p.id,
+            p.method,
+            p.url,
+            p.auth.value + (f" ({p.key_style.value})" if p.key_style else ""),
+            f"{p.tags.region} {p.tags.surface} {p.tags.cost}",
+        )
+        for p in loaded.probes
+    ]
+    _say(tabulate(rows, headers=["id", "method", "url", "auth", "tags"], tablefmt="simple"))
+
+
+def _sweep_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option("--concurrency", default=16, show_default=True, type=click.IntRange(1, 1000),
+                     help="Requests in flight at once, over all hosts."),
+        click.option("--per-host", default=4, show_default=True, type=click.IntRange(1, 1000),
+                     help="Requests in flight at once to one host."),
+        click.option("--timeout", default=15.0, show_default=True, type=click.FloatRange(0.1, 600),
+                     help="Deadline per probe in seconds, redirects and body included."),
+        click.option("--max-redirects", default=10, show_default=True, type=click.IntRange(0, 50),
+                     help="Redirect hops to follow before giving up."),
+        click.option("--billable", is_flag=True,
+                     help="Also send billable probes (inference; each asks for 1 token)."),
+        click.option("--select", "select", multiple=True, metavar="PATTERN",
+                     help="Only probes whose id matches this glob (repeatable)."),
+        click.option("--out", default=Path("reports"), show_default=True,
+                     type=click.Path(path_type=Path, file_okay=False), help="Directory for the reports."),
+        click.option("--format", "formats", default="md,json", show_default=True,
+                     help="Report formats, comma-separated: md, json."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def _formats(text: str) -> tuple[Any, ...]:
+    from prober.report import Format
+
+    chosen = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        try:
+            chosen.append(Format(part))
+        except ValueError:
+            raise click.BadParameter(
+                f"unknown format {part!r}; choose from {', '.join(f.value for f in Format)}",
+                param_hint="--format",
+            ) from None
+    if not chosen:
+        raise click.BadParameter("give at least one format", param_hint="--format")
+    return tuple(dict.fromkeys(chosen))
+
+
+def _progress(total: int) -> Callable[[Outcome], None] | None:
+    if not sys.stderr.isatty():
+        return None
+    done = 0
+
+    def tick(outcome: Outcome) -> None:
+        nonlocal done
+        done += 1
+        click.echo(f"\r[{done}/{total}] {outcome.probe_id[:60]:<60}", err=True, nl=done == total)
+
+    return tick
+
+
+def _write_reports(data: dict[str, Any], out: Path, stem: str, formats: tuple[Any, ...]) -> list[Path]:
+    from prober import serial, store
+    from prober.report import renderer
+
+    loaded = serial.load(data)
+    written = []
+    for fmt in formats:
+        path = out / f"{stem}{fmt.suffix}"
+        store.write(path, renderer(fmt)(loaded))
+        written.append(path)
+    return written
+
+
+def _print_table(data: dict[str, Any]) -> None:
+    from tabulate import tabulate
+
+    from prober import serial
+    from prober.report.markdown import result
+
+    loaded = serial.load(data)
+    rows = []
+    for p, o in zip(loaded.probes, loaded.outcomes, strict=True):
+        rows.append((p.id, result(o).replace("\\|", "|")))
+    _say(tabulate(rows, headers=["Probe", "Result"], tablefmt="simple"))
+
+
+def _options(kwargs: dict[str, Any], connect_to: tuple[str, ...], cacert: Path | None,
+             proxy: str | None, allow_insecure: bool) -> Options:
+    from prober import probe, routing
+    from prober.runner import Options
+
+    return Options(
+        concurrency=kwargs["concurrency"],
+        per_host=kwargs["per_host"],
+        settings=probe.Settings(
+            timeout=kwargs["timeout"],
+            max_redirects=kwargs["max_redirects"],
+            user_agent=f"prober/{__version__}",
+            proxy=proxy,
+            allow_insecure=allow_insecure,
+            billable=kwargs["billable"],
+        ),
+        connect_to=tuple(routing.parse(spec) for spec in connect_to),
+        cacert=cacert,
+    )
+
+
+@cli.command()
+@click.argument("catalogue", required=False, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--key-env", metavar="NAME", help="Read the API key from this environment variable.")
+@click.option("--key-file", type=click.Path(path_type=Path, dir_okay=False), help="Read the API key from a file.")
+@click.option("--cookies", type=click.Path(path_type=Path, dir_okay=False),
+              help="A Netscape cookies.txt with your console session.")
+@click.option("--connect-to", multiple=True, metavar="HOST:PORT:CONNECT_HOST:CONNECT_PORT",
+              help="Connect to another address for HOST:PORT, as curl does (repeatable).")
+@click.option("--cacert", type=click.Path(path_type=Path, dir_okay=False, exists=False),
+              help="Trust only this CA bundle (PEM), e.g. the replica's.")
+@click.option("--proxy", metavar="URL", help="HTTP proxy; HTTPS_PROXY and friends are honoured without it.")
+@click.option("--allow-insecure", is_flag=True, help="Allow credentials over plain http.")
+@_sweep_options
+def run(catalogue: Path | None, key_env: str | None, key_file: Path | None, cookies: Path | None,
+        connect_to: tuple[str, ...], cacert: Path | None, proxy: str | None, allow_insecure: bool,
+        **kwargs: Any) -> None:
+    """Run every probe of CATALOGUE (default ./probes.yaml) and write the reports."""
+    from prober import credentials, store, sweep
+    from prober.runner import tls_context
+
+    formats = _formats(kwargs["formats"])
+    options = _options(kwargs, connect_to, cacert, proxy, allow_insecure)
+    loaded = _load(catalogue or _default_catalogue())
+    probes = _select(loaded.probes, kwargs["select"])
+    creds = credentials.resolve(os.environ, key_env, key_file, cookies)
+    for note in creds.notes:
+        _say(f"Note: {note}", err=True)
+    tls_context(options.cacert)  # a bad --cacert is an error before anything is sent
+    store.check_writable(kwargs["out"])
+    data = sweep.run(sweep.Plan(loaded, probes, creds, options), os.environ, _progress(len(probes)))
+    _print_table(data)
+    for path in _write_reports(data, kwargs["out"], sweep.stamp(), formats):
+        _say(f"wrote {path}")
+
+
+@cli.command()
+@click.argument("report", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True)
+def render(report: Path, fmt: str) -> None:
+    """Re-render a stored JSON REPORT to stdout."""
+    from prober import serial, store
+    from prober.report import Format, renderer
+
+    sweep = serial.load(store.read(report), str(report))
+    click.echo(renderer(Format(fmt))(sweep), nl=False)
+
+
+@cli.command()
+@click.option("--port", default=8443, show_default=True, type=click.IntRange(0, 65535),
+              help="Port on 127.0.0.1 (0 picks a free one).")
+@click.option("--latency", default=0.0, type=click.FloatRange(0, 60), help="Seconds to wait before every answer.")
+@click.option("--dir", "directory", type=click.Path(path_type=Path, file_okay=False),
+              help="Where to write the replica's CA (default: a new temporary directory).")
+def replica(port: int, latency: float, directory: Path | None) -> None:
+    """Serve the local HTTPS replica of the Alibaba endpoints until Ctrl-C."""
+    import asyncio
+    import tempfile
+
+    from prober.replica import server
+
+    where = directory or Path(tempfile.mkdtemp(prefix="prober-replica-"))
+    where.mkdir(parents=True, exist_ok=True)
+
+    async def serve() -> None:
+        try:
+            rep = await server.start(port=port, latency=latency, directory=where)
+        except OSError as exc:
+            raise ProberError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}",
+                              "pick another --port, or --port 0 for a free one") from None
+        _say(f"replica listening on https://127.0.0.1:{rep.port} (latency {latency:g} s)")
+        _say(f"CA file: {rep.ca_path}")
+        _say(f"use: prober run --connect-to {rep.connect_to} --cacert {rep.ca_path}")
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await rep.close()
+
+    asyncio.run(serve())
+
+
+@cli.command()
+@click.option("--out", default=Path("reports"), show_default=True,
+              type=click.Path(path_type=Path, file_okay=False), help="Directory for demo.md and demo.json.")
+def demo(out: Path) -> None:
+    """Run the shipped catalogue against the replica with a fake key and a synthetic INTL cookie jar."""
+    from prober import demo as demo_mod
+    from prober import store
+
+    store.check_writable(out)
+    data = demo_mod.run(_default_catalogue(), _progress)
+    _print_table(data)
+    for path in _write_reports(data, out, "demo", _formats("md,json")):
+        _say(f"wrote {path}")
+
+
+def main(argv: Sequence[str] | None = None) -> NoReturn:
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    try:
+        cli.main(args=args, prog_name="prober", standalone_mode=False)
+    except ProberError as exc:
+        if debug:
+            raise
+        _fail(exc)
+    except click.exceptions.NoArgsIsHelp as exc:
+        _say(exc.format_message() if hasattr(exc, "format_message") else str(exc))
+        sys.exit(ExitCode.USAGE)
+    except click.UsageError as exc:
+        hint = f"see `{exc.ctx.command_path} --help`" if exc.ctx else "see `prober --help`"
+        _say(f"Error: {exc.format_message()} (hint: {hint})", err=True)
+        sys.exit(ExitCode.USAGE)
+    except click.ClickException as exc:
+        _say(f"Error: {exc.format_message()}", err=True)
+        sys.exit(ExitCode.USAGE)
+    except click.exceptions.Abort:
+        _say("Interrupted", err=True)
+        sys.exit(ExitCode.INTERRUPTED)
+    except KeyboardInterrupt:
+        _say("Interrupted", err=True)
+        sys.exit(ExitCode.INTERRUPTED)
+    sys.exit(ExitCode.OK)

@@ -1,0 +1,83 @@
+"""Cookie records and the RFC 6265 rules that decide which cookies a request may carry."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from prober.redact import Secret
+
+
+@dataclass(frozen=True, slots=True)
+class Cookie:
+    name: str
+    value: Secret
+    domain: str  # lower-case, no leading dot
+    host_only: bool  # True: only `domain` itself (no Domain attribute was set)
+    path: str = "/"
+    secure: bool = False
+    http_only: bool = False
+    expires: float | None = None  # epoch seconds; None for a session cookie
+
+    def expired(self, now: float) -> bool:
+        return self.expires is not None and self.expires <= now
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def domain_match(host: str, cookie: Cookie) -> bool:
+    """RFC 6265 §5.1.3, with §5.3 step 6 host-only cookies matching their host alone."""
+    host = host.lower().rstrip(".")
+    if cookie.host_only or _is_ip(host):
+        return host == cookie.domain
+    return host == cookie.domain or host.endswith("." + cookie.domain)
+
+
+def path_match(request_path: str, cookie_path: str) -> bool:
+    """RFC 6265 §5.1.4."""
+    request_path = request_path or "/"
+    if request_path == cookie_path:
+        return True
+    if request_path.startswith(cookie_path):
+        return cookie_path.endswith("/") or request_path[len(cookie_path)] == "/"
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class Jar:
+    """The cookies loaded from one source. `kind` names the source format (e.g. "netscape")."""
+
+    kind: str
+    cookies: tuple[Cookie, ...]
+
+    def for_url(self, url: str, now: float) -> tuple[Cookie, ...]:
+        """The cookies RFC 6265 §5.4 lets a request to `url` carry, longest path first."""
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        secure = parts.scheme == "https"
+        chosen = [
+            c
+            for c in self.cookies
+            if domain_match(host, c)
+            and path_match(parts.path, c.path)
+            and (secure or not c.secure)
+            and not c.expired(now)
+        ]
+        # §5.4 step 2: longer paths first; the sort is stable so file order breaks ties.
+        chosen.sort(key=lambda c: -len(c.path))
+        return tuple(chosen)
+
+    def secrets(self) -> Iterable[Secret]:
+        return (c.value for c in self.cookies)
+
+
+def header(cookies: Iterable[Cookie]) -> str:
+    return "; ".join(f"{c.name}={c.value.reveal()}" for c in cookies)

@@ -1,0 +1,39 @@
+"""One error hierarchy for bad input and usage; the CLI turns it into `Error: ... / Hint: ...` and an exit code."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    FAILED = 1
+    USAGE = 2
+    INTERRUPTED = 130
+
+
+class ProberError(Exception):
+    """A problem the user can fix. `message` says what is wrong, `hint` how to fix it."""
+
+    exit_code: ExitCode = ExitCode.USAGE
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class CatalogueError(ProberError):
+    """The catalogue is missing, unreadable or invalid. `problems` holds every located problem found."""
+
+    def __init__(self, message: str, hint: str | None = None, problems: tuple[str, ...] = ()) -> None:
+        super().__init__(message, hint)
+        self.problems = problems or (message,)
+
+
+class CredentialError(ProberError):
+    """An API key or cookie source cannot be used."""
+
+
+class ReportError(ProberError):
+    """A report cannot be read or written."""

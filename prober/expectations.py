@@ -1,0 +1,26 @@
+"""Pure: mark each outcome as expected or unexpected against its probe's `expect:`."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from prober.model import Outcome, OutcomeClass, Probe
+
+
+def check(probe: Probe, outcome: Outcome) -> Outcome:
+    """Skipped probes and probes without `expect:` are neither expected nor unexpected (None)."""
+    expect = probe.expect
+    if expect is None or outcome.klass is OutcomeClass.SKIPPED:
+        return outcome
+    reasons: list[str] = []
+    if expect.statuses:
+        # The status the user sees first: the first hop's (a 302 to a login page is the answer, not the 200).
+        status = outcome.hops[0].status if outcome.hops else None
+        if status not in expect.statuses:
+            wanted = " or ".join(str(s) for s in expect.statuses)
+            reasons.append(
+                f"expected status {wanted}, got {status if status is not None else outcome.klass.value}"
+            )
+    if expect.klass is not None and outcome.klass is not expect.klass:
+        reasons.append(f"expected class {expect.klass.value}, got {outcome.klass.value}")
+    return replace(outcome, expected=not reasons, unexpected_reason="; ".join(reasons) or None)

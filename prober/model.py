@@ -1,0 +1,226 @@
+"""The domain model: frozen records that flow one way, catalogue -> probes -> outcomes -> sweep."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Auth(StrEnum):
+    """What credential a probe presents."""
+
+    KEY = "key"
+    COOKIES = "cookies"
+    NONE = "none"
+
+
+class KeyStyle(StrEnum):
+    """The header that carries the API key."""
+
+    BEARER = "bearer"
+    X_API_KEY = "x-api-key"
+    X_DASHSCOPE_API_KEY = "x-dashscope-api-key"
+
+    @property
+    def header(self) -> str:
+        return {
+            KeyStyle.BEARER: "Authorization",
+            KeyStyle.X_API_KEY: "x-api-key",
+            KeyStyle.X_DASHSCOPE_API_KEY: "X-DashScope-API-Key",
+        }[self]
+
+    def header_value(self, key: str) -> str:
+        return f"Bearer {key}" if self is KeyStyle.BEARER else key
+
+
+class BodyKind(StrEnum):
+    JSON = "json"
+    FORM = "form"
+
+    @property
+    def content_type(self) -> str:
+        if self is BodyKind.JSON:
+            return "application/json"
+        return "application/x-www-form-urlencoded"
+
+
+class OutcomeClass(StrEnum):
+    """What an outcome means for a human. The order is the rank used for sorting summaries."""
+
+    OK = "ok"
+    NOT_FOUND = "not_found"
+    KEY_REJECTED = "key_rejected"
+    CONSOLE_LOGIN_REQUIRED = "console_login_required"
+    REDIRECT_TO_LOGIN = "redirect_to_login"
+    AGENT_ONLY = "agent_only"
+    QUOTA_EXHAUSTED = "quota_exhausted"
+    RATE_LIMITED = "rate_limited"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    CLIENT_ERROR = "client_error"
+    SERVER_ERROR = "server_error"
+    REDIRECT_LOOP = "redirect_loop"
+    DNS_ERROR = "dns_error"
+    CONNECT_ERROR = "connect_error"
+    TLS_ERROR = "tls_error"
+    TIMEOUT = "timeout"
+    RESET = "reset"
+    PROTOCOL_ERROR = "protocol_error"
+    SKIPPED = "skipped"
+
+    @property
+    def is_transport(self) -> bool:
+        """True when no HTTP answer was received at all."""
+        return self in _TRANSPORT
+
+
+_TRANSPORT = frozenset(
+    {
+        OutcomeClass.DNS_ERROR,
+        OutcomeClass.CONNECT_ERROR,
+        OutcomeClass.TLS_ERROR,
+        OutcomeClass.TIMEOUT,
+        OutcomeClass.RESET,
+        OutcomeClass.PROTOCOL_ERROR,
+    }
+)
+
+
+Pairs = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Body:
+    """A request body exactly as it is sent."""
+
+    kind: BodyKind
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Tags:
+    region: str
+    surface: str
+    cost: str = "free"
+
+
+@dataclass(frozen=True, slots=True)
+class Expect:
+    """What the catalogue author expects; an outcome outside it is flagged unexpected."""
+
+    statuses: tuple[int, ...] = ()
+    klass: OutcomeClass | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    """One HTTP exchange to make, after catalogue expansion."""
+
+    id: str
+    description: str
+    method: str
+    url: str
+    headers: Pairs = ()
+    body: Body | None = None
+    auth: Auth = Auth.NONE
+    key_style: KeyStyle | None = None
+    tags: Tags = field(default_factory=lambda: Tags(region="global", surface="api"))
+    expect: Expect | None = None
+    source: str = ""
+
+    @property
+    def billable(self) -> bool:
+        return self.tags.cost == "billable"
+
+
+@dataclass(frozen=True, slots=True)
+class Catalogue:
+    path: str
+    sha256: str
+    probes: tuple[Probe, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Hop:
+    """One request/response pair of a redirect chain."""
+
+    method: str
+    url: str
+    status: int
+    reason: str
+    location: str | None = None
+    cookies_sent: tuple[str, ...] = ()
+    key_sent: bool = False
+    cookies_set: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Timings:
+    """Milliseconds. dns/connect are None when a pooled connection was reused."""
+
+    total_ms: float
+    dns_ms: float | None = None
+    connect_ms: float | None = None
+    first_byte_ms: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VendorError:
+    """An error as the vendor stated it, in one of the known body shapes."""
+
+    shape: str
+    code: str | None = None
+    message: str | None = None
+    request_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaWindow:
+    name: str  # "5h" | "week" | "month"
+    used: int | None
+    total: int | None
+    resets_at: str | None  # ISO 8601 UTC
+
+
+@dataclass(frozen=True, slots=True)
+class Quota:
+    plan: str | None
+    status: str | None
+    windows: tuple[QuotaWindow, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """Everything recorded about one probe. Every probe ends with exactly one."""
+
+    probe_id: str
+    klass: OutcomeClass
+    explanation: str
+    status: int | None = None
+    reason: str = ""
+    hops: tuple[Hop, ...] = ()
+    final_url: str | None = None
+    timings: Timings | None = None
+    remote_addr: str | None = None
+    rate_limits: Pairs = ()
+    diagnostics: Pairs = ()
+    content_type: str | None = None
+    body_excerpt: str = ""
+    body_bytes: int = 0
+    body_truncated: bool = False
+    vendor_error: VendorError | None = None
+    quota: Quota | None = None
+    error: str | None = None
+    expected: bool | None = None
+    unexpected_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Sweep:
+    """A finished (or interrupted) run: the environment, the probes and their outcomes, in catalogue order."""
+
+    environment: Pairs
+    probes: tuple[Probe, ...]
+    outcomes: tuple[Outcome, ...]
+    started_at: str
+    finished_at: str
+    complete: bool = True

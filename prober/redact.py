@@ -1,0 +1,111 @@
+"""The one place that knows every secret and scrubs every string that leaves the process."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, quote_plus
+
+REDACTED = "[REDACTED]"
+
+# Anything shaped like a DashScope / OpenAI-style key, even if we were never told it (reference (b): sk-,
+# sk-sp-, sk-ws- prefixes). Twenty characters after the prefix keeps ordinary words like "sk-learn" intact.
+_KEY_SHAPE = re.compile(r"\bsk-[A-Za-z0-9][A-Za-z0-9._\-]{19,}")
+
+# Values shorter than this carry no entropy (cookie values such as "INTL", "en", "1"); searching for them
+# in server text would shred reports without protecting anything. They are still never printed by us.
+MIN_SECRET_LENGTH = 6
+
+
+class Secret:
+    """A credential value. Its repr and str never show the value; `.reveal()` is the only way in."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "<secret>"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyShape:
+    """What may be said about an API key: its prefix class, length and a short hash fingerprint."""
+
+    prefix: str
+    length: int
+    fingerprint: str
+
+    def describe(self) -> str:
+        return f"{self.prefix}… ({self.length} chars, fingerprint {self.fingerprint})"
+
+
+_PREFIXES = ("sk-sp-", "sk-ws-", "sk-")
+
+
+def shape(key: str) -> KeyShape:
+    prefix = next((p for p in _PREFIXES if key.startswith(p)), "other")
+    digest = hashlib.sha256(key.encode()).hexdigest()[:10]
+    return KeyShape(prefix=prefix, length=len(key), fingerprint=f"sha256:{digest}")
+
+
+def _variants(value: str) -> set[str]:
+    """The forms a secret takes when a server echoes it: raw, URL-encoded, JSON-escaped."""
+    forms = {value, quote(value, safe=""), quote_plus(value), quote(value), json.dumps(value)[1:-1]}
+    forms |= {f.lower() for f in forms if "%" in f}
+    return {f for f in forms if f}
+
+
+class Redactor:
+    """Scrubs known secrets (in every encoding we know) and key-shaped strings from text.
+
+    Built once per sweep; the pattern is compiled once, so scrubbing costs one regex pass per string.
+    """
+
+    def __init__(self, secrets: Iterable[Secret | str] = ()) -> None:
+        values: set[str] = set()
+        for s in secrets:
+            raw = s.reveal() if isinstance(s, Secret) else s
+            if len(raw) >= MIN_SECRET_LENGTH:
+                values |= _variants(raw)
+        # Longest first so a secret that contains another is replaced whole.
+        ordered = sorted(values, key=lambda v: (-len(v), v))
+        parts = [re.escape(v) for v in ordered] + [_KEY_SHAPE.pattern]
+        self._pattern = re.compile("|".join(parts))
+        self._count = len(ordered)
+
+    @property
+    def known(self) -> int:
+        return self._count
+
+    def text(self, value: str) -> str:
+        return self._pattern.sub(REDACTED, value)
+
+    def data(self, value: Any) -> Any:
+        """Scrub every string (keys included) in a JSON-like structure."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            return {self.text(k) if isinstance(k, str) else k: self.data(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.data(v) for v in value]
+        return value

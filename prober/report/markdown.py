@@ -1,0 +1,186 @@
+"""The Markdown report: environment, the `| Endpoint | Result |` ticket table, then one section per probe."""
+
+from __future__ import annotations
+
+from collections import Counter
+from urllib.parse import urlsplit
+
+from prober import quota as quota_mod
+from prober import ratelimit
+from prober.model import Auth, Outcome, OutcomeClass, Probe, Sweep
+from prober.report import curl
+
+
+def _cell(text: str) -> str:
+    """Make text safe inside a Markdown table cell."""
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+
+
+def _code(text: str) -> str:
+    """An inline code span that survives backticks in the text (CommonMark §6.1)."""
+    fence = "`"
+    while fence in text:
+        fence += "`"
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _host(url: str | None) -> str:
+    return (urlsplit(url).hostname or "") if url else ""
+
+
+def endpoint(probe: Probe, shared_urls: frozenset[str]) -> str:
+    parts = urlsplit(probe.url)
+    text = f"{parts.hostname}{parts.path or '/'}"
+    if probe.method != "GET":
+        text = f"{probe.method} {text}"
+    label = _code(text)
+    if probe.url in shared_urls and probe.auth is Auth.KEY and probe.key_style is not None:
+        label += f" ({probe.key_style.value})"
+    return label
+
+
+def result(outcome: Outcome) -> str:
+    """The short result, as in the CodexBar #612 ticket table: `404`, `302 → passport.alibabacloud.com`."""
+    if outcome.klass is OutcomeClass.SKIPPED:
+        text = f"skipped: {outcome.explanation}"
+    elif outcome.klass.is_transport:
+        text = outcome.klass.value
+    else:
+        hops = outcome.hops
+        text = str(hops[0].status) if hops else str(outcome.status)
+        for hop in hops[1:]:
+            text += f" → {_host(hop.url)}"
+        if len(hops) > 1 and outcome.status != 200:
+            text += f" {outcome.status}"
+        if outcome.klass is OutcomeClass.REDIRECT_LOOP:
+            text += " (redirect loop)"
+        if outcome.vendor_error and outcome.vendor_error.code and outcome.vendor_error.shape != "html_login":
+            text += f" {outcome.vendor_error.code}"
+        limits = ratelimit.summary(outcome.rate_limits)
+        if limits:
+            text += f" · {limits}"
+        if outcome.quota:
+            text += f" · quota {quota_mod.summary(outcome.quota)}"
+    if outcome.expected is False:
+        text += f" ⚠ unexpected ({outcome.unexpected_reason})"
+    return _cell(text)
+
+
+def _environment(sweep: Sweep) -> list[str]:
+    lines = ["## Environment", "", "| | |", "|---|---|"]
+    lines += [f"| {_cell(k)} | {_cell(v)} |" for k, v in sweep.environment]
+    lines += [f"| Started (UTC) | {sweep.started_at} |", f"| Finished (UTC) | {sweep.finished_at} |"]
+    return lines
+
+
+def _summary(sweep: Sweep) -> list[str]:
+    counts = Counter(o.klass for o in sweep.outcomes)
+    unexpected = sum(1 for o in sweep.outcomes if o.expected is False)
+    expected = sum(1 for o in sweep.outcomes if o.expected is True)
+    lines = ["## Summary", ""]
+    lines.append(
+        f"{len(sweep.outcomes)} probes: "
+        + ", ".join(f"{counts[k]} {k.value}" for k in OutcomeClass if counts[k])
+        + f". Expectations: {expected} met, {unexpected} unexpected."
+    )
+    if not sweep.complete:
+        lines += ["", "**Incomplete:** the sweep was interrupted; probes that did not finish are missing."]
+    return lines
+
+
+def _table(sweep: Sweep) -> list[str]:
+    seen: Counter[str] = Counter(p.url for p in sweep.probes)
+    shared = frozenset(url for url, n in seen.items() if n > 1)
+    lines = ["## Results", "", "| Endpoint | Result |", "|---|---|"]
+    lines += [
+        f"| {endpoint(p, shared)} | {result(o)} |" for p, o in zip(sweep.probes, sweep.outcomes, strict=True)
+    ]
+    return lines
+
+
+def _fence(text: str, info: str = "text") -> list[str]:
+    fence = "```"
+    while fence in text:
+        fence += "`"
+    return [f"{fence}{info}", text, fence]
+
+
+def _section(probe: Probe, outcome: Outcome) -> list[str]:
+    tags = f"{probe.tags.region}, {probe.tags.surface}, {probe.tags.cost}"
+    auth = probe.auth.value + (f" ({probe.key_style.value})" if probe.key_style else "")
+    lines = [f"### {probe.id}", "", probe.description, ""]
+    lines.append(f"- Request: {_code(f'{probe.method} {probe.url}')} · auth {auth} · tags {tags}")
+    lines.append(f"- Source: {probe.source}")
+    lines.append(f"- Class: `{outcome.klass.value}`: {outcome.explanation}")
+    if outcome.expected is not None:
+        lines.append(f"- Expected: {'yes' if outcome.expected else f'no, {outcome.unexpected_reason}'}")
+    if outcome.error:
+        lines.append(f"- Error: {outcome.error}")
+    if outcome.vendor_error:
+        v = outcome.vendor_error
+        text = f"- Vendor error ({v.shape}): {_code(v.code) if v.code else '(no code)'}"
+        if v.message:
+            text += f" {v.message}"
+        lines.append(text)
+    if outcome.quota:
+        q = outcome.quota
+        lines.append(f"- Quota: plan {q.plan or '?'}, status {q.status or '?'}")
+        for w in q.windows:
+            lines.append(f"  - {w.name}: {w.used}/{w.total}, resets {w.resets_at or 'unknown'}")
+    if outcome.final_url:
+        lines.append(f"- Final URL: {_code(outcome.final_url)}")
+    if outcome.content_type:
+        lines.append(f"- Content type: {_code(outcome.content_type)}")
+    if outcome.remote_addr:
+        lines.append(f"- Remote address: {outcome.remote_addr}")
+    if outcome.timings:
+        t = outcome.timings
+        parts = [f"total {t.total_ms:.1f} ms"]
+        parts += [
+            f"{name} {value:.1f} ms"
+            for name, value in (
+                ("dns", t.dns_ms),
+                ("connect+tls", t.connect_ms),
+                ("first byte", t.first_byte_ms),
+            )
+            if value is not None
+        ]
+        lines.append(f"- Time: {', '.join(parts)}")
+    if outcome.hops:
+        lines += [
+            "",
+            "| # | Request | Status | Location | Cookies sent | Key sent |",
+            "|---|---|---|---|---|---|",
+        ]
+        for n, h in enumerate(outcome.hops, start=1):
+            cookies = ", ".join(h.cookies_sent) or "none"
+            lines.append(
+                f"| {n} | {_cell(_code(f'{h.method} {h.url}'))} | {h.status} {_cell(h.reason)} "
+                f"| {_cell(_code(h.location)) if h.location else ''} | {_cell(cookies)} "
+                f"| {'yes' if h.key_sent else 'no'} |"
+            )
+    headers = list(outcome.rate_limits) + list(outcome.diagnostics)
+    if headers:
+        lines += ["", "Headers:", ""]
+        lines += [f"- {_code(f'{k}: {v}')}" for k, v in headers]
+    elif outcome.status is not None:
+        lines += ["", "Headers: no rate-limit or vendor diagnostic headers."]
+    if outcome.body_excerpt:
+        size = f"{outcome.body_bytes} bytes" + (", truncated" if outcome.body_truncated else "")
+        lines += ["", f"Body excerpt ({size}):", ""]
+        lines += _fence(outcome.body_excerpt)
+    lines += ["", "Reproduce:", ""]
+    lines += _fence(curl.command(probe), "sh")
+    return lines
+
+
+def render(sweep: Sweep) -> str:
+    lines = ["# prober report", ""]
+    lines += _environment(sweep) + [""]
+    lines += _summary(sweep) + [""]
+    lines += _table(sweep) + [""]
+    lines += ["## Probes", ""]
+    for probe, outcome in zip(sweep.probes, sweep.outcomes, strict=True):
+        lines += [*_section(probe, outcome), ""]
+    return "\n".join(lines).rstrip("\n") + "\n"

@@ -1,0 +1,152 @@
+"""The async sweep: one ClientSession, global and per-host limits, connect-to routing and tracing."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
+
+from prober import probe, routing
+from prober.credentials import Credentials
+from prober.errors import ProberError
+from prober.model import Outcome, Probe
+from prober.redact import Redactor
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    concurrency: int = 16
+    per_host: int = 4
+    settings: probe.Settings = field(default_factory=probe.Settings)
+    connect_to: tuple[routing.ConnectTo, ...] = ()
+    cacert: Path | None = None
+    # The resolver behind --connect-to; None means the system's (getaddrinfo in a thread).
+    resolver: AbstractResolver | None = None
+
+
+class ConnectToResolver(AbstractResolver):
+    """Resolves the connect-to target but keeps the catalogue's host name for SNI and certificate checks."""
+
+    def __init__(self, rules: tuple[routing.ConnectTo, ...], inner: AbstractResolver | None = None) -> None:
+        self._rules = rules
+        self._inner = inner or aiohttp.ThreadedResolver()
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        target_host, target_port = routing.route(self._rules, host, port)
+        infos = await self._inner.resolve(target_host, target_port, family)
+        return [
+            ResolveResult(
+                hostname=host,
+                host=info["host"],
+                port=target_port,
+                family=info["family"],
+                proto=info["proto"],
+                flags=info["flags"],
+            )
+            for info in infos
+        ]
+
+    async def close(self) -> None:
+        await self._inner.close()
+
+
+class PeerConnector(aiohttp.TCPConnector):
+    """Notes the remote address of each request's connection, new or pooled, on its HopClock."""
+
+    async def connect(self, req: Any, traces: list[Any], timeout: aiohttp.ClientTimeout) -> Any:
+        connection = await super().connect(req, traces, timeout)
+        transport = connection.transport
+        peer = probe.format_peer(transport.get_extra_info("peername") if transport else None)
+        for trace in traces:
+            # aiohttp gives the trace context to callbacks only; this reads the same object.
+            clock = getattr(getattr(trace, "_trace_config_ctx", None), "trace_request_ctx", None)
+            if isinstance(clock, probe.HopClock):
+                clock.peer = peer
+        return connection
+
+
+def tls_context(cacert: Path | None) -> ssl.SSLContext:
+    """Verified TLS; with --cacert only that CA bundle is trusted, as with curl."""
+    try:
+        return ssl.create_default_context(cafile=str(cacert) if cacert else None)
+    except (OSError, ssl.SSLError) as exc:
+        raise ProberError(
+            f"cannot load --cacert {cacert}: {getattr(exc, 'strerror', None) or exc}",
+            "pass a PEM file holding the CA certificate (prober replica prints its path)",
+        ) from None
+
+
+def _trace_config() -> aiohttp.TraceConfig:
+    def clock(ctx: SimpleNamespace) -> probe.HopClock | None:
+        value = ctx.trace_request_ctx
+        return value if isinstance(value, probe.HopClock) else None
+
+    async def dns_start(_s: aiohttp.ClientSession, ctx: SimpleNamespace, _p: Any) -> None:
+        if (c := clock(ctx)) is not None:
+            c.dns_start = time.perf_counter()
+
+    async def dns_end(_s: aiohttp.ClientSession, ctx: SimpleNamespace, _p: Any) -> None:
+        if (c := clock(ctx)) is not None and c.dns_start is not None:
+            c.dns_ms = (time.perf_counter() - c.dns_start) * 1000
+
+    async def connect_start(_s: aiohttp.ClientSession, ctx: SimpleNamespace, _p: Any) -> None:
+        if (c := clock(ctx)) is not None:
+            c.connect_start = time.perf_counter()
+
+    async def connect_end(_s: aiohttp.ClientSession, ctx: SimpleNamespace, _p: Any) -> None:
+        if (c := clock(ctx)) is not None and c.connect_start is not None:
+            # aiohttp's connection_create span covers DNS, TCP and the TLS handshake; take DNS out.
+            c.connect_ms = (time.perf_counter() - c.connect_start) * 1000 - (c.dns_ms or 0.0)
+
+    config = aiohttp.TraceConfig()
+    config.on_dns_resolvehost_start.append(dns_start)
+    config.on_dns_resolvehost_end.append(dns_end)
+    config.on_connection_create_start.append(connect_start)
+    config.on_connection_create_end.append(connect_end)
+    return config
+
+
+async def sweep(
+    probes: Sequence[Probe],
+    creds: Credentials,
+    options: Options,
+    redactor: Redactor,
+    on_outcome: Callable[[Outcome], None] | None = None,
+) -> tuple[Outcome, ...]:
+    """Run every probe concurrently; return their outcomes in catalogue order."""
+    context = tls_context(options.cacert)
+    connector = PeerConnector(
+        ssl=context,
+        resolver=ConnectToResolver(options.connect_to, options.resolver),
+        limit=0,  # the Limiter bounds requests; the pool itself may keep one connection per slot
+        limit_per_host=0,
+        ttl_dns_cache=300,
+    )
+    limiter = probe.Limiter(options.concurrency, options.per_host)
+    async with aiohttp.ClientSession(
+        connector=connector,
+        cookie_jar=aiohttp.DummyCookieJar(),  # cookies are chosen per hop from the user's jar, never learned
+        trust_env=True,  # HTTP(S)_PROXY / NO_PROXY
+        trace_configs=[_trace_config()],
+        timeout=aiohttp.ClientTimeout(total=None),  # the per-probe deadline lives in probe.run
+        headers={"User-Agent": options.settings.user_agent},
+    ) as session:
+
+        async def one(p: Probe) -> Outcome:
+            outcome = await probe.run(session, p, creds, options.settings, limiter, redactor)
+            if on_outcome is not None:
+                on_outcome(outcome)
+            return outcome
+
+        return tuple(await asyncio.gather(*(one(p) for p in probes)))

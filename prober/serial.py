@@ -1,0 +1,236 @@
+"""Sweep <-> plain JSON data (the stored report format, `schema_version` 1). Pure; no I/O."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prober.errors import ReportError
+from prober.model import (
+    Auth,
+    Body,
+    BodyKind,
+    Expect,
+    Hop,
+    KeyStyle,
+    Outcome,
+    OutcomeClass,
+    Probe,
+    Quota,
+    QuotaWindow,
+    Sweep,
+    Tags,
+    Timings,
+    VendorError,
+)
+
+SCHEMA_VERSION = 1
+
+
+def _pairs(pairs: tuple[tuple[str, str], ...]) -> list[list[str]]:
+    return [[k, v] for k, v in pairs]
+
+
+def _unpairs(data: Any) -> tuple[tuple[str, str], ...]:
+    return tuple((str(k), str(v)) for k, v in data)
+
+
+def dump_probe(p: Probe) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "description": p.description,
+        "method": p.method,
+        "url": p.url,
+        "headers": _pairs(p.headers),
+        "body": {"kind": p.body.kind.value, "text": p.body.text} if p.body else None,
+        "auth": p.auth.value,
+        "key_style": p.key_style.value if p.key_style else None,
+        "tags": {"region": p.tags.region, "surface": p.tags.surface, "cost": p.tags.cost},
+        "expect": (
+            {"status": list(p.expect.statuses), "class": p.expect.klass.value if p.expect.klass else None}
+            if p.expect
+            else None
+        ),
+        "source": p.source,
+    }
+
+
+def load_probe(d: dict[str, Any]) -> Probe:
+    body = d.get("body")
+    expect = d.get("expect")
+    tags = d["tags"]
+    return Probe(
+        id=d["id"],
+        description=d["description"],
+        method=d["method"],
+        url=d["url"],
+        headers=_unpairs(d.get("headers", [])),
+        body=Body(kind=BodyKind(body["kind"]), text=body["text"]) if body else None,
+        auth=Auth(d["auth"]),
+        key_style=KeyStyle(d["key_style"]) if d.get("key_style") else None,
+        tags=Tags(region=tags["region"], surface=tags["surface"], cost=tags["cost"]),
+        expect=(
+            Expect(
+                statuses=tuple(int(s) for s in expect["status"]),
+                klass=OutcomeClass(expect["class"]) if expect.get("class") else None,
+            )
+            if expect
+            else None
+        ),
+        source=d.get("source", ""),
+    )
+
+
+def dump_outcome(o: Outcome) -> dict[str, Any]:
+    return {
+        "class": o.klass.value,
+        "explanation": o.explanation,
+        "status": o.status,
+        "reason": o.reason,
+        "expected": o.expected,
+        "unexpected_reason": o.unexpected_reason,
+        "hops": [
+            {
+                "method": h.method,
+                "url": h.url,
+                "status": h.status,
+                "reason": h.reason,
+                "location": h.location,
+                "cookies_sent": list(h.cookies_sent),
+                "key_sent": h.key_sent,
+                "cookies_set": list(h.cookies_set),
+            }
+            for h in o.hops
+        ],
+        "final_url": o.final_url,
+        "timings": (
+            {
+                "total_ms": o.timings.total_ms,
+                "dns_ms": o.timings.dns_ms,
+                "connect_ms": o.timings.connect_ms,
+                "first_byte_ms": o.timings.first_byte_ms,
+            }
+            if o.timings
+            else None
+        ),
+        "remote_addr": o.remote_addr,
+        "rate_limits": _pairs(o.rate_limits),
+        "diagnostics": _pairs(o.diagnostics),
+        "content_type": o.content_type,
+        "body_excerpt": o.body_excerpt,
+        "body_bytes": o.body_bytes,
+        "body_truncated": o.body_truncated,
+        "vendor_error": (
+            {
+                "shape": o.vendor_error.shape,
+                "code": o.vendor_error.code,
+                "message": o.vendor_error.message,
+                "request_id": o.vendor_error.request_id,
+            }
+            if o.vendor_error
+            else None
+        ),
+        "quota": (
+            {
+                "plan": o.quota.plan,
+                "status": o.quota.status,
+                "windows": [
+                    {"name": w.name, "used": w.used, "total": w.total, "resets_at": w.resets_at}
+                    for w in o.quota.windows
+                ],
+            }
+            if o.quota
+            else None
+        ),
+        "error": o.error,
+    }
+
+
+def load_outcome(probe_id: str, d: dict[str, Any]) -> Outcome:
+    t = d.get("timings")
+    v = d.get("vendor_error")
+    q = d.get("quota")
+    return Outcome(
+        probe_id=probe_id,
+        klass=OutcomeClass(d["class"]),
+        explanation=d["explanation"],
+        status=d.get("status"),
+        reason=d.get("reason", ""),
+        expected=d.get("expected"),
+        unexpected_reason=d.get("unexpected_reason"),
+        hops=tuple(
+            Hop(
+                method=h["method"],
+                url=h["url"],
+                status=h["status"],
+                reason=h["reason"],
+                location=h.get("location"),
+                cookies_sent=tuple(h.get("cookies_sent", [])),
+                key_sent=bool(h.get("key_sent")),
+                cookies_set=tuple(h.get("cookies_set", [])),
+            )
+            for h in d.get("hops", [])
+        ),
+        final_url=d.get("final_url"),
+        timings=Timings(**t) if t else None,
+        remote_addr=d.get("remote_addr"),
+        rate_limits=_unpairs(d.get("rate_limits", [])),
+        diagnostics=_unpairs(d.get("diagnostics", [])),
+        content_type=d.get("content_type"),
+        body_excerpt=d.get("body_excerpt", ""),
+        body_bytes=d.get("body_bytes", 0),
+        body_truncated=bool(d.get("body_truncated")),
+        vendor_error=VendorError(**v) if v else None,
+        quota=(
+            Quota(plan=q["plan"], status=q["status"], windows=tuple(QuotaWindow(**w) for w in q["windows"]))
+            if q
+            else None
+        ),
+        error=d.get("error"),
+    )
+
+
+def dump(sweep: Sweep) -> dict[str, Any]:
+    counts: dict[str, int] = {}
+    for o in sweep.outcomes:
+        counts[o.klass.value] = counts.get(o.klass.value, 0) + 1
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "started_at": sweep.started_at,
+        "finished_at": sweep.finished_at,
+        "complete": sweep.complete,
+        "environment": dict(sweep.environment),
+        "summary": {k.value: counts[k.value] for k in OutcomeClass if k.value in counts},
+        "results": [
+            {"probe": dump_probe(p), "outcome": dump_outcome(o)}
+            for p, o in zip(sweep.probes, sweep.outcomes, strict=True)
+        ],
+    }
+
+
+def load(data: Any, name: str = "report") -> Sweep:
+    """Rebuild a Sweep from report data; a report of another schema or shape is a ReportError."""
+    if not isinstance(data, dict) or "schema_version" not in data:
+        raise ReportError(f"{name} is not a prober JSON report (no schema_version)", "pass a .json report")
+    version = data["schema_version"]
+    if version != SCHEMA_VERSION:
+        raise ReportError(
+            f"{name} has schema_version {version!r}; this prober reads version {SCHEMA_VERSION}",
+            "re-run the sweep with this version, or use the prober version that wrote the report",
+        )
+    try:
+        results = data["results"]
+        probes = tuple(load_probe(r["probe"]) for r in results)
+        outcomes = tuple(load_outcome(p.id, r["outcome"]) for p, r in zip(probes, results, strict=True))
+        return Sweep(
+            environment=tuple((str(k), str(v)) for k, v in data["environment"].items()),
+            probes=probes,
+            outcomes=outcomes,
+            started_at=data["started_at"],
+            finished_at=data["finished_at"],
+            complete=bool(data.get("complete", True)),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ReportError(
+            f"{name} is not a valid prober report: {type(exc).__name__} {exc}",
+            "pass an unmodified .json report",
+        ) from None

@@ -1,0 +1,112 @@
+"""Run a catalogue into a finished, redacted Sweep: runner -> expectations -> environment -> redaction."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import platform
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from prober import __version__, expectations, serial
+from prober.credentials import Credentials
+from prober.model import Catalogue, Outcome, Probe, Sweep
+from prober.redact import Redactor, shape
+from prober.runner import Options, sweep
+
+_PROXY_VARS = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    catalogue: Catalogue
+    probes: tuple[Probe, ...]
+    creds: Credentials
+    options: Options
+
+
+def _strip_userinfo(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.username or parts.password:
+        host = parts.hostname or ""
+        netloc = f"{host}:{parts.port}" if parts.port else host
+        return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    return url
+
+
+def _proxy(options: Options, env: Mapping[str, str]) -> str:
+    if options.settings.proxy:
+        return _strip_userinfo(options.settings.proxy)
+    found = [f"{name}={_strip_userinfo(env[name])}" for name in _PROXY_VARS if env.get(name)]
+    return ", ".join(found) or "none"
+
+
+def environment(plan: Plan, env: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    creds, options = plan.creds, plan.options
+    key = (
+        f"{shape(creds.key.reveal()).describe()} from {creds.key_source}" if creds.key is not None else "none"
+    )
+    cookies = "none"
+    if creds.jar is not None:
+        cookies = f"{creds.jar.kind}, {len(creds.jar.cookies)} cookies"
+    return (
+        ("Tool", f"prober {__version__}"),
+        ("Catalogue", f"{Path(plan.catalogue.path).name} (sha256 {plan.catalogue.sha256[:16]})"),
+        ("Probes", str(len(plan.probes))),
+        ("API key", key),
+        ("Cookies", cookies),
+        ("Python", platform.python_version()),
+        ("aiohttp", version("aiohttp")),
+        ("OS", f"{platform.system()} {platform.release()} {platform.machine()}"),
+        ("Connect-to", ", ".join(str(r) for r in options.connect_to) or "none"),
+        ("CA", "--cacert file" if options.cacert else "system trust store"),
+        ("Proxy", _proxy(options, env)),
+        (
+            "Limits",
+            f"concurrency {options.concurrency}, per-host {options.per_host}, "
+            f"timeout {options.settings.timeout:g} s, max redirects {options.settings.max_redirects}",
+        ),
+        ("Billable probes", "sent" if options.settings.billable else "skipped"),
+        *((f"Note {n}", note) for n, note in enumerate(creds.notes, start=1)),
+    )
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def redactor_for(creds: Credentials) -> Redactor:
+    return Redactor(creds.secrets())
+
+
+async def execute(
+    plan: Plan, env: Mapping[str, str] = os.environ, on_outcome: Callable[[Outcome], None] | None = None
+) -> dict[str, object]:
+    """Run the plan and return the redacted report data (the JSON report); every format renders from it."""
+    redactor = redactor_for(plan.creds)
+    started = _now()
+    outcomes: Sequence[Outcome] = await sweep(plan.probes, plan.creds, plan.options, redactor, on_outcome)
+    checked = tuple(expectations.check(p, o) for p, o in zip(plan.probes, outcomes, strict=True))
+    result = Sweep(
+        environment=environment(plan, env),
+        probes=plan.probes,
+        outcomes=checked,
+        started_at=started,
+        finished_at=_now(),
+    )
+    data: dict[str, object] = redactor.data(serial.dump(result))
+    return data
+
+
+def run(
+    plan: Plan, env: Mapping[str, str] = os.environ, on_outcome: Callable[[Outcome], None] | None = None
+) -> dict[str, object]:
+    return asyncio.run(execute(plan, env, on_outcome))
+
+
+def stamp() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")

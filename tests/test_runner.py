@@ -1,0 +1,269 @@
+"""The runner against real local TLS servers: credentials, redirects, limits, and every transport failure."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.abc import AbstractResolver, ResolveResult
+
+from prober import routing
+from prober.cookies import Cookie, Jar
+from prober.credentials import Credentials
+from prober.model import Auth, KeyStyle, Outcome, OutcomeClass, Probe, Tags
+from prober.probe import Settings
+from prober.redact import Redactor, Secret
+from prober.runner import Options, sweep
+from tests.conftest import CANARY_COOKIE, CANARY_KEY, Server
+
+
+def _probe(url: str, auth: Auth = Auth.NONE, style: KeyStyle | None = None, pid: str = "p") -> Probe:
+    return Probe(
+        id=pid, description="d", method="GET", url=url, auth=auth,
+        key_style=style or (KeyStyle.BEARER if auth is Auth.KEY else None),
+        tags=Tags(region="intl", surface="api"), source="test",
+    )
+
+
+def _jar() -> Jar:
+    def c(name: str, domain: str, path: str = "/", secure: bool = True, host_only: bool = False,
+          expires: float | None = None) -> Cookie:
+        return Cookie(name=name, value=Secret(f"{CANARY_COOKIE}-{name}"), domain=domain, host_only=host_only,
+                      path=path, secure=secure, expires=expires)
+
+    return Jar(kind="test", cookies=(
+        c("session", "example.test"),
+        c("console_only", "console.example.test", host_only=True),
+        c("api_path", "example.test", path="/api"),
+        c("expired", "example.test", expires=1.0),
+    ))
+
+
+def _creds() -> Credentials:
+    return Credentials(key=Secret(CANARY_KEY), key_source="test", jar=_jar())
+
+
+def _run(server: Server, probes: list[Probe], **kw: Any) -> tuple[Outcome, ...]:
+    settings = kw.pop("settings", Settings())
+    creds = kw.pop("creds", _creds())
+    options = Options(connect_to=(routing.parse(server.connect_to),), cacert=server.ca_path,
+                      settings=settings, **kw)
+    return asyncio.run(sweep(probes, creds, options, Redactor(creds.secrets())))
+
+
+def _ok(text: str = "{}", status: int = 200, **headers: str) -> Callable[[web.Request], Any]:
+    async def handler(_r: web.Request) -> web.Response:
+        return web.Response(status=status, text=text, headers=headers, content_type="application/json")
+    return handler
+
+
+def test_key_goes_in_the_header_style_the_probe_names(serve: Callable[..., Server]) -> None:
+    server = serve({"api.example.test/v1": _ok()})
+    probes = [_probe("https://api.example.test/v1", Auth.KEY, s, pid=s.value) for s in KeyStyle]
+    outcomes = _run(server, probes)
+    assert [o.klass for o in outcomes] == [OutcomeClass.OK] * 3
+    got = [r["headers"] for r in server.seen.requests]
+    assert {h.get("Authorization") for h in got} >= {f"Bearer {CANARY_KEY}"}
+    assert any(h.get("x-api-key") == CANARY_KEY for h in got)
+    assert any(h.get("X-DashScope-API-Key") == CANARY_KEY for h in got)
+    assert all("Cookie" not in h for h in got)
+
+
+def test_cookies_follow_rfc6265_domain_path_secure_and_expiry(serve: Callable[..., Server]) -> None:
+    server = serve({"console.example.test/data/api.json": _ok(), "api.example.test/api/x": _ok()})
+    outcomes = _run(server, [
+        _probe("https://console.example.test/data/api.json", Auth.COOKIES, pid="console"),
+        _probe("https://api.example.test/api/x", Auth.COOKIES, pid="api"),
+    ])
+    assert outcomes[0].hops[0].cookies_sent == ("session", "console_only")
+    assert outcomes[1].hops[0].cookies_sent == ("api_path", "session")  # longest path first (RFC 6265 §5.4)
+    sent = server.seen.for_host("console.example.test")[0]["headers"]["Cookie"]
+    assert "expired" not in sent and "api_path" not in sent
+
+
+def test_redirect_to_another_host_carries_neither_key_nor_cookies(serve: Callable[..., Server]) -> None:
+    async def bounce(_r: web.Request) -> web.Response:
+        raise web.HTTPFound("https://login.example.test/login?from=console")
+
+    server = serve({"console.example.test/start": bounce, "login.example.test/login": _ok("<html>login</html>")})
+    key_probe = _probe("https://console.example.test/start", Auth.KEY, pid="key")
+    cookie_probe = _probe("https://console.example.test/start", Auth.COOKIES, pid="cookies")
+    outcomes = _run(server, [key_probe, cookie_probe])
+    for o in outcomes:
+        assert [h.status for h in o.hops] == [302, 200]
+        assert o.hops[1].url == "https://login.example.test/login?from=console"
+        assert o.hops[1].key_sent is False and o.hops[1].cookies_sent == ()
+    assert outcomes[0].hops[0].key_sent is True
+    assert outcomes[1].hops[0].cookies_sent == ("session", "console_only")
+    # Proven at the receiving server, not only in our own record.
+    for request in server.seen.for_host("login.example.test"):
+        assert "Cookie" not in request["headers"]
+        assert "Authorization" not in request["headers"]
+        assert CANARY_KEY not in str(request) and CANARY_COOKIE not in str(request)
+
+
+def test_post_redirect_with_303_becomes_get_without_body(serve: Callable[..., Server]) -> None:
+    async def see_other(_r: web.Request) -> web.Response:
+        raise web.HTTPSeeOther("/done")
+
+    server = serve({"api.example.test/submit": see_other, "api.example.test/done": _ok()})
+    from prober.model import Body, BodyKind
+
+    p = Probe(id="post", description="d", method="POST", url="https://api.example.test/submit",
+              body=Body(BodyKind.JSON, '{"a":1}'), tags=Tags("intl", "api"), source="t")
+    (outcome,) = _run(server, [p])
+    assert [(h.method, h.status) for h in outcome.hops] == [("POST", 303), ("GET", 200)]
+    assert server.seen.requests[1]["body"] == ""
+
+
+def test_redirect_loop_ends_with_its_class(serve: Callable[..., Server]) -> None:
+    async def loop(_r: web.Request) -> web.Response:
+        raise web.HTTPFound("/loop")
+
+    server = serve({"api.example.test/loop": loop})
+    (outcome,) = _run(server, [_probe("https://api.example.test/loop")], settings=Settings(max_redirects=3))
+    assert outcome.klass is OutcomeClass.REDIRECT_LOOP
+    assert len(outcome.hops) == 4
+
+
+def test_slow_server_times_out_within_the_deadline(serve: Callable[..., Server]) -> None:
+    async def slow(_r: web.Request) -> web.Response:
+        await asyncio.sleep(10)
+        return web.Response(text="late")
+
+    server = serve({"api.example.test/slow": slow, "api.example.test/fast": _ok()})
+    started = time.monotonic()
+    outcomes = _run(server, [_probe("https://api.example.test/slow", pid="slow"),
+                             _probe("https://api.example.test/fast", pid="fast")],
+                    settings=Settings(timeout=0.5))
+    assert time.monotonic() - started < 3
+    assert [o.klass for o in outcomes] == [OutcomeClass.TIMEOUT, OutcomeClass.OK]
+
+
+def test_refused_connection_is_connect_error(serve: Callable[..., Server]) -> None:
+    server = serve({})
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed_port = s.getsockname()[1]
+    options = Options(connect_to=(routing.parse(f"::127.0.0.1:{closed_port}"),), cacert=server.ca_path)
+    (outcome,) = asyncio.run(sweep([_probe("https://api.example.test/")], Credentials(), options, Redactor()))
+    assert outcome.klass is OutcomeClass.CONNECT_ERROR
+    assert outcome.error
+
+
+def test_certificate_for_another_host_is_tls_error(serve: Callable[..., Server]) -> None:
+    server = serve({})
+    (outcome,) = _run(server, [_probe("https://not-in-cert.example.test/")])
+    assert outcome.klass is OutcomeClass.TLS_ERROR
+
+
+def test_untrusted_ca_is_tls_error(serve: Callable[..., Server], tmp_path: Any) -> None:
+    import trustme
+
+    other = tmp_path / "other-ca.pem"
+    trustme.CA().cert_pem.write_to_path(str(other))
+    server = serve({"api.example.test/": _ok()})
+    options = Options(connect_to=(routing.parse(server.connect_to),), cacert=other)
+    (outcome,) = asyncio.run(sweep([_probe("https://api.example.test/")], Credentials(), options, Redactor()))
+    assert outcome.klass is OutcomeClass.TLS_ERROR
+
+
+class _LoopbackOnly(AbstractResolver):
+    """A resolver that knows only numeric loopback addresses, so DNS failure is tested without any DNS traffic."""
+
+    async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+                      ) -> list[ResolveResult]:
+        if host != "127.0.0.1":
+            raise OSError(socket.EAI_NONAME, "Name or service not known")
+        return [ResolveResult(hostname=host, host=host, port=port, family=socket.AF_INET, proto=0,
+                              flags=socket.AI_NUMERICHOST)]
+
+    async def close(self) -> None:
+        return None
+
+
+def test_unresolvable_host_is_dns_error(serve: Callable[..., Server]) -> None:
+    server = serve({})
+    options = Options(connect_to=(routing.parse(f"api.example.test::127.0.0.1:{server.port}"),),
+                      cacert=server.ca_path, resolver=_LoopbackOnly())
+    outcomes = asyncio.run(sweep([_probe("https://nowhere.example.test/", pid="a"),
+                                  _probe("https://api.example.test/", pid="b")],
+                                 Credentials(), options, Redactor()))
+    assert outcomes[0].klass is OutcomeClass.DNS_ERROR
+    assert outcomes[1].klass is OutcomeClass.NOT_FOUND  # the mapped host still answers (404: no route)
+
+
+def test_reset_mid_body_is_reset(serve: Callable[..., Server]) -> None:
+    async def cut(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Length": "100000"})
+        await response.prepare(request)
+        await response.write(b"x" * 1000)
+        assert request.transport is not None
+        request.transport.abort()
+        return response
+
+    server = serve({"api.example.test/cut": cut})
+    (outcome,) = _run(server, [_probe("https://api.example.test/cut")])
+    assert outcome.klass is OutcomeClass.RESET
+
+
+def test_body_read_is_capped(serve: Callable[..., Server]) -> None:
+    server = serve({"api.example.test/big": _ok("y" * 1_000_000)})
+    (outcome,) = _run(server, [_probe("https://api.example.test/big")], settings=Settings(body_limit=4096))
+    assert outcome.body_truncated is True
+    assert outcome.body_bytes == 4096
+    assert len(outcome.body_excerpt) <= 2000
+
+
+def test_missing_credentials_and_billable_probes_are_skipped_with_reason(serve: Callable[..., Server]) -> None:
+    server = serve({})
+    billable = Probe(id="bill", description="d", method="GET", url="https://api.example.test/",
+                     tags=Tags("intl", "inference", "billable"), source="t")
+    outcomes = _run(server, [_probe("https://api.example.test/", Auth.KEY, pid="k"),
+                             _probe("https://api.example.test/", Auth.COOKIES, pid="c"), billable],
+                    creds=Credentials())
+    assert [o.klass for o in outcomes] == [OutcomeClass.SKIPPED] * 3
+    assert "no API key" in outcomes[0].explanation
+    assert "--cookies" in outcomes[1].explanation
+    assert "--billable" in outcomes[2].explanation
+    assert server.seen.requests == []
+
+
+def test_per_host_limit_bounds_requests_in_flight(serve: Callable[..., Server]) -> None:
+    in_flight = 0
+    peak = 0
+
+    async def counted(_r: web.Request) -> web.Response:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await asyncio.sleep(0.05)
+        in_flight -= 1
+        return web.Response(text="{}")
+
+    server = serve({"api.example.test/c": counted})
+    probes = [_probe("https://api.example.test/c", pid=f"p{n}") for n in range(12)]
+    outcomes = _run(server, probes, per_host=3)
+    assert all(o.klass is OutcomeClass.OK for o in outcomes)
+    assert peak == 3
+
+
+def test_timings_and_remote_address_are_recorded(serve: Callable[..., Server]) -> None:
+    server = serve({"api.example.test/t": _ok()})
+    (outcome,) = _run(server, [_probe("https://api.example.test/t")])
+    assert outcome.timings is not None
+    assert outcome.timings.total_ms > 0
+    assert outcome.timings.connect_ms is not None and outcome.timings.first_byte_ms is not None
+    assert outcome.remote_addr == f"127.0.0.1:{server.port}"
+
+
+@pytest.mark.parametrize("header", ["x-ratelimit-remaining-requests", "retry-after"])
+def test_rate_limit_headers_are_recorded(serve: Callable[..., Server], header: str) -> None:
+    server = serve({"api.example.test/r": _ok(**{header: "17"})})
+    (outcome,) = _run(server, [_probe("https://api.example.test/r")])
+    assert (header, "17") in outcome.rate_limits
