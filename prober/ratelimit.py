@@ -1,0 +1,60 @@
+"""Pure: pick the rate-limit headers out of a response and summarise them for a report cell."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from prober.model import Pairs
+
+# Reference C5: no `x-ratelimit-*` header has been observed on DashScope, and whether a 429 carries
+# `Retry-After` is unknown. So the prober records every rate-limit header family it knows of:
+# the de facto `x-ratelimit-*` (what CodexBar PR #498 read), the IETF draft `RateLimit` /
+# `RateLimit-Policy` / `RateLimit-*` fields and RFC 9110 `Retry-After`.
+_PREFIXES = ("x-ratelimit-", "ratelimit-")
+_NAMES = frozenset({"ratelimit", "retry-after"})
+
+# The order a report cell prefers: what is left first, then the structured field, then the wait.
+_PREFERRED = (
+    "x-ratelimit-remaining-requests",
+    "x-ratelimit-remaining",
+    "ratelimit-remaining",
+    "ratelimit",
+    "retry-after",
+)
+
+_MAX_VALUE = 40
+
+
+def select(headers: Iterable[tuple[str, str]]) -> Pairs:
+    """Every rate-limit header, in received order, names lower-cased; repeats are kept."""
+    picked: list[tuple[str, str]] = []
+    for name, value in headers:
+        lowered = name.strip().lower()
+        if lowered in _NAMES or lowered.startswith(_PREFIXES):
+            picked.append((lowered, value))
+    return tuple(picked)
+
+
+def summary(rate_limits: Pairs) -> str | None:
+    """A short text such as `x-ratelimit-remaining 17`, or None when there are no rate-limit headers."""
+    if not rate_limits:
+        return None
+    first: dict[str, str] = {}
+    for name, value in rate_limits:
+        first.setdefault(name.lower(), value)
+    for name in _PREFERRED:
+        if name in first:
+            return _cell(name, first[name])
+    # Some other remaining-type header (e.g. `x-ratelimit-remaining-tokens`) beats a limit or reset.
+    for name, value in first.items():
+        if "remaining" in name:
+            return _cell(name, value)
+    name, value = next(iter(first.items()))
+    return _cell(name, value)
+
+
+def _cell(name: str, value: str) -> str:
+    text = " ".join(value.split())
+    if len(text) > _MAX_VALUE:
+        text = text[: _MAX_VALUE - 1] + "…"
+    return f"{name} {text}".rstrip()

@@ -1,0 +1,542 @@
+"""Pure: Alibaba/DashScope answers -> vendor error shapes, diagnostic headers and an outcome class."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from urllib.parse import urlsplit
+
+from prober import quota as quotas
+from prober.model import Hop, OutcomeClass, Pairs, Quota, VendorError
+
+# Reference C5: the headers seen on DashScope responses that help the vendor find a request.
+_DIAGNOSTIC_NAMES = frozenset(
+    {
+        "x-request-id",
+        "eagleeye-traceid",
+        "req-cost-time",
+        "req-arrive-time",
+        "resp-start-time",
+        "x-envoy-upstream-service-time",
+        "server",
+        "x-acs-request-id",
+    }
+)
+_DIAGNOSTIC_PREFIX = "x-dashscope-"
+
+# Reference A7 (login / passport hosts) and (b) (QwenCloud's login markers): a redirect to one of
+# these means the console wants a browser session.
+LOGIN_HOSTS: frozenset[str] = frozenset(
+    {
+        "passport.alibabacloud.com",
+        "signin.aliyun.com",
+        "account.aliyun.com",
+        "account.alibabacloud.com",
+        "login.qwencloud.com",
+        "signin.alibabacloud.com",
+    }
+)
+
+# Reference (b), "Login-page markers" (CodexBar's QwenCloud check): any one of these in the HTML ...
+_LOGIN_PAGE_MARKERS = (
+    "passport.alibabacloud.com",
+    "signin.aliyun.com",
+    "account.alibabacloud.com/login",
+    "login.qwencloud.com",
+)
+# ... or all of these words.
+_LOGIN_PAGE_WORDS = ("login", "password", "sign in")
+
+_TEXT_LIMIT = 200
+_LINE_LIMIT = 160
+_SAID_LIMIT = 90
+
+
+class Shape(StrEnum):
+    """The body shapes parse_error recognises; the values are stored in VendorError.shape."""
+
+    FLAT = "flat"  # C4 native DashScope: {code, message, request_id}
+    OPENAI = "openai"  # C4 OpenAI-compatible envelope: {error: {code, message, type}}
+    ANTHROPIC = "anthropic"  # f.6 /apps/anthropic may answer {type: "error", error: {type, message}}
+    CONSOLE = "console"  # C1 / 0.1: {code: "ConsoleNeedLogin", ..., successResponse: false}
+    GATEWAY = "gateway"  # C1: data.errorCode such as BailianGateway.Login.NotLogined, data.success false
+    DATAV2 = "datav2"  # C1 / A4: data.DataV2.ret[0] not starting with "SUCCESS::"
+    PLAIN = "plain"  # 0.5 / C4: 405 {"error": "Coding Plan is currently only available for Coding Agents"}
+    HTML_LOGIN = "html_login"  # C1 / (b): an HTML login page instead of data
+    TEXT = "text"  # anything else non-JSON on an error status
+
+
+def diagnostics(headers: Iterable[tuple[str, str]]) -> Pairs:
+    """The vendor's diagnostic headers (reference C5), names lower-cased, in received order."""
+    picked: list[tuple[str, str]] = []
+    for name, value in headers:
+        lowered = name.strip().lower()
+        if lowered in _DIAGNOSTIC_NAMES or lowered.startswith(_DIAGNOSTIC_PREFIX):
+            picked.append((lowered, value))
+    return tuple(picked)
+
+
+# --------------------------------------------------------------------------------------------------
+# Body shapes
+# --------------------------------------------------------------------------------------------------
+
+
+def parse_error(status: int, content_type: str | None, text: str) -> VendorError | None:
+    """The vendor error stated in a body, or None for success bodies and empty bodies. Never raises."""
+    stripped = text.strip()
+    if not stripped:
+        return None
+    # Reference C1: "HTML body starting with `<`" is the console's login redirect page. A JSON body
+    # labelled text/html is still read as JSON, so only a body that does not parse counts as HTML by type.
+    if stripped.startswith("<"):
+        return _html(stripped)
+    value = quotas.decode(stripped)
+    if value is None:
+        if "text/html" in (content_type or "").lower():
+            return _html(stripped)
+        return _text(status, stripped)
+    if isinstance(value, dict):
+        return _shape(status, value)
+    return _text(status, stripped)
+
+
+def _html(text: str) -> VendorError | None:
+    lowered = text.lower()
+    marker = next((m for m in _LOGIN_PAGE_MARKERS if m in lowered), None)
+    if marker is None and all(word in lowered for word in _LOGIN_PAGE_WORDS):
+        marker = "login, password and sign in"
+    if marker is None:
+        return None
+    return VendorError(shape=Shape.HTML_LOGIN.value, message=f"login page ({marker})")
+
+
+def _text(status: int, text: str) -> VendorError | None:
+    if status < 400:
+        return None
+    return VendorError(shape=Shape.TEXT.value, message=text[:_TEXT_LIMIT].strip())
+
+
+def _shape(status: int, body: dict[str, object]) -> VendorError | None:
+    found = _object_shape(body)
+    if found is not None:
+        return found
+    # Reference C1: the console may carry its answer as a JSON string in successResponse.body; decode()
+    # has expanded it, so look inside too.
+    wrapper = body.get("successResponse")
+    inner = wrapper.get("body") if isinstance(wrapper, dict) else None
+    if isinstance(inner, dict) and (found := _object_shape(inner)) is not None:
+        return found
+    # A JSON object on an error status with only a message (e.g. {"message":"Forbidden"}) still says why.
+    message = _text_of(body, "message", "Message", "msg", "errorMessage", "errorMsg")
+    if status >= 400 and message is not None:
+        return VendorError(Shape.FLAT.value, None, message, _request_id(body))
+    return None
+
+
+def _object_shape(body: dict[str, object]) -> VendorError | None:
+    """One JSON object against each known shape, most specific first."""
+    error = body.get("error")
+    request_id = _request_id(body)
+    if body.get("type") == "error" and isinstance(error, dict):
+        return VendorError(
+            Shape.ANTHROPIC.value, _code_of(error, "type"), _text_of(error, "message"), request_id
+        )
+    if isinstance(error, dict):
+        # C4: the OpenAI envelope's code may be null; its type then names the error.
+        return VendorError(
+            Shape.OPENAI.value, _code_of(error, "code", "type"), _text_of(error, "message"), request_id
+        )
+    if isinstance(error, str) and error.strip():
+        return VendorError(Shape.PLAIN.value, None, error, request_id)
+    code = _code_of(body, "code", "Code")
+    if body.get("successResponse") is False and isinstance(body.get("code"), str) and code is not None:
+        return VendorError(Shape.CONSOLE.value, code, _message(body), request_id)
+    data = body.get("data")
+    for holder in (data, body):
+        if isinstance(holder, dict) and (found := _gateway(holder, request_id)) is not None:
+            return found
+    for holder in (data, body):
+        if isinstance(holder, dict) and (found := _datav2(holder, request_id)) is not None:
+            return found
+    # C2: a code (or statusCode) that is present and not a success value marks an error.
+    code = code or _code_of(body, "statusCode", "status_code")
+    if code is not None and code.lower() not in _SUCCESS_CODES:
+        return VendorError(Shape.FLAT.value, code, _message(body), request_id)
+    return None
+
+
+_SUCCESS_CODES = frozenset({"200", "0", "success", "ok"})
+
+
+def _gateway(holder: dict[str, object], request_id: str | None) -> VendorError | None:
+    # C1: {"data": {"success": false, "errorCode": "BailianGateway.Login.NotLogined", ...}}.
+    code = _code_of(holder, "errorCode")
+    if code is None or holder.get("success") is True:
+        return None
+    message = _text_of(holder, "errorMsg", "errorMessage", "message", "msg")
+    return VendorError(Shape.GATEWAY.value, code, message, request_id or _request_id(holder))
+
+
+def _datav2(holder: dict[str, object], request_id: str | None) -> VendorError | None:
+    # C1 / A4 (QCLI): success means ret[0] starts with "SUCCESS::"; otherwise "<code>::<message>".
+    datav2 = holder.get("DataV2")
+    ret = datav2.get("ret") if isinstance(datav2, dict) else None
+    if not isinstance(ret, list) or not ret or not isinstance(ret[0], str):
+        return None
+    first = ret[0].strip()
+    if not first or first.startswith("SUCCESS::"):
+        return None
+    code, separator, message = first.partition("::")
+    return VendorError(
+        Shape.DATAV2.value, code.strip() or first, message.strip() if separator else None, request_id
+    )
+
+
+def _message(body: dict[str, object]) -> str | None:
+    return _text_of(body, "message", "Message", "msg", "errorMessage", "errorMsg")
+
+
+def _request_id(body: dict[str, object]) -> str | None:
+    return _text_of(body, "request_id", "requestId", "RequestId")
+
+
+def _text_of(holder: dict[str, object], *keys: str) -> str | None:
+    for key in keys:
+        value = holder.get(key)
+        if isinstance(value, str) and value.strip():
+            return value
+    return None
+
+
+def _code_of(holder: dict[str, object], *keys: str) -> str | None:
+    """A code as text; vendors send both strings and numbers (C2)."""
+    for key in keys:
+        value = holder.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+    return None
+
+
+# --------------------------------------------------------------------------------------------------
+# Classification
+# --------------------------------------------------------------------------------------------------
+
+Verdict = tuple[OutcomeClass, str]
+
+
+def classify(status: int, hops: tuple[Hop, ...], error: VendorError | None, quota: Quota | None) -> Verdict:
+    """The outcome class and a one-line explanation: the first rule of _RULES that matches wins."""
+    answer = _Answer(status, hops, error, quota)
+    verdict = next((v for rule in _RULES if (v := rule(answer)) is not None), None) or _ok(answer)
+    return verdict[0], _line(verdict[1])
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    """What the rules look at."""
+
+    status: int
+    hops: tuple[Hop, ...]
+    error: VendorError | None
+    quota: Quota | None
+
+    @property
+    def code(self) -> str | None:
+        return self.error.code if self.error is not None else None
+
+    @property
+    def shape(self) -> str | None:
+        return self.error.shape if self.error is not None else None
+
+    @property
+    def words(self) -> str:
+        """The vendor's code and message, lower-cased: C4 says match by substring, never by equality."""
+        if self.error is None:
+            return ""
+        return f"{self.error.code or ''} {self.error.message or ''}".lower()
+
+
+def _head(answer: _Answer) -> str:
+    """`<status> <code>` (code left out when absent or equal to the status): every explanation starts so."""
+    if answer.code and answer.code != str(answer.status):
+        return f"{answer.status} {answer.code}"
+    return str(answer.status)
+
+
+def _said(answer: _Answer) -> str | None:
+    """The vendor's message, cleaned for one line (C4: trailing spaces and a 'For details' suffix)."""
+    if answer.error is None or not answer.error.message:
+        return None
+    text = " ".join(answer.error.message.split())
+    cut = text.lower().find("for details")
+    if cut > 0:
+        text = text[:cut]
+    text = text.strip().rstrip(".").strip()
+    if len(text) > _SAID_LIMIT:
+        text = text[: _SAID_LIMIT - 1] + "…"
+    return text or None
+
+
+def _line(text: str) -> str:
+    text = " ".join(text.split()).rstrip(".")
+    return text if len(text) <= _LINE_LIMIT else text[: _LINE_LIMIT - 1] + "…"
+
+
+def _host(url: str | None) -> str | None:
+    if not url:
+        return None
+    try:
+        host = urlsplit(url.strip()).hostname
+    except ValueError:
+        return None
+    return host.rstrip(".") if host else None
+
+
+def _redirected(answer: _Answer) -> Hop | None:
+    return next((h for h in answer.hops if 300 <= h.status < 400 and h.location), None)
+
+
+# --- Rule 1. Reference A7/(b): a redirect to a passport host means the console wants a browser login.
+def _redirect_to_login(answer: _Answer) -> Verdict | None:
+    for hop in answer.hops:
+        host = _host(hop.location)
+        if host is not None and host.lower() in LOGIN_HOSTS:
+            return (
+                OutcomeClass.REDIRECT_TO_LOGIN,
+                f"{hop.status} → {host}: the console wants a browser login session",
+            )
+    first = _redirected(answer)
+    if answer.shape == Shape.HTML_LOGIN and first is not None:
+        where = _host(first.location) or "a login page"
+        return (
+            OutcomeClass.REDIRECT_TO_LOGIN,
+            f"{first.status} → {where}: ended on a login page; the console wants a browser login session",
+        )
+    return None
+
+
+_STALE = "the sec_token or session is stale: reload the console and export fresh cookies"
+_TPM = "tokens-per-minute throttle, not plan exhaustion (oh-my-pi #8476)"
+
+# Reference C1 (console gateway payloads), C2 (string code containing "needlogin"/"login" or a message
+# with "log in"/"login") and WCB's "10032390::No Authority"; each row: (marker, meaning).
+_LOGIN_MARKERS: tuple[tuple[str, str], ...] = (
+    ("needlogin", "this console gateway takes only a browser login session, not an API key (CodexBar #612)"),
+    (
+        "notlogined",
+        "the gateway saw no login session: cookies missing or scoped to another host (CodexBar #2370)",
+    ),
+    ("10032390", "No Authority: the console gateway wants a login session"),
+    ("postonlyortokenerror", _STALE),
+    ("tokenerror", _STALE),
+    ("request has expired", _STALE),
+    ("refresh page", _STALE),
+    ("请求已经过期", _STALE),
+    ("log in", "the console wants a login session"),
+    ("login", "the console wants a login session"),
+)
+
+
+# --- Rule 2. Reference 0.1, C1, C2: console login markers; an HTML login page without a redirect (C1).
+def _console_login(answer: _Answer) -> Verdict | None:
+    if answer.shape == Shape.HTML_LOGIN:
+        return (
+            OutcomeClass.CONSOLE_LOGIN_REQUIRED,
+            f"{answer.status}: the console served its login page; it wants a browser login session",
+        )
+    if answer.error is None:
+        return None
+    for marker, meaning in _LOGIN_MARKERS:
+        if marker in answer.words:
+            return OutcomeClass.CONSOLE_LOGIN_REQUIRED, f"{_head(answer)}: {meaning}"
+    return None
+
+
+# Reference C4 (Coding-Plan-specific errors): the three plan windows, and the weekly reset time.
+_PLAN_WINDOWS: tuple[tuple[str, str], ...] = (
+    ("hour allocated quota exceeded", "the 5-hour Coding Plan quota is used up; the window slides"),
+    (
+        "week allocated quota exceeded",
+        "the weekly Coding Plan quota is used up; it resets Monday 00:00 UTC+8",
+    ),
+    ("month allocated quota exceeded", "the monthly Coding Plan quota is used up"),
+)
+
+# Reference C4 (429 code pairs, rate-limit doc): throttles that clear by themselves.
+_THROTTLES: tuple[tuple[str, str], ...] = (
+    ("concurrency allocated quota exceeded", "too many concurrent requests; retryable"),
+    ("request rate increased too quickly", "burst protection tripped; ramp up more slowly"),
+    ("throttling.ratequota", "requests-per-minute limit hit; retry shortly"),
+    ("requests rate limit exceeded", "requests-per-minute limit hit; retry shortly"),
+    ("throttling.allocationquota", _TPM),
+    ("insufficient_quota", _TPM),
+    ("exceeded your current quota", _TPM),
+    ("allocated quota exceeded", _TPM),
+)
+
+
+# --- Rule 3. Reference 0.5, C4: "<window> allocated quota exceeded" is the plan running out. The body
+# shape of that error on the coding hosts is unknown (section f, item 6), so the text decides, not the 429.
+def _quota_exhausted(answer: _Answer) -> Verdict | None:
+    if answer.status < 400:
+        return None
+    for marker, meaning in _PLAN_WINDOWS:
+        if marker in answer.words:
+            return OutcomeClass.QUOTA_EXHAUSTED, f"{_head(answer)}: {meaning}"
+    return None
+
+
+# --- Rule 4. Reference C4: every other 429 (and any Throttling.* code) is a throttle, not exhaustion;
+# the TPM throttle reuses "You exceeded your current quota" text, so that text alone is not exhaustion.
+def _rate_limited(answer: _Answer) -> Verdict | None:
+    throttled = answer.status == 429 or (
+        answer.status >= 400 and (answer.code or "").lower().startswith("throttling")
+    )
+    if not throttled:
+        return None
+    meaning = next((m for marker, m in _THROTTLES if marker in answer.words), "rate limited; retry later")
+    return OutcomeClass.RATE_LIMITED, f"{_head(answer)}: {meaning}"
+
+
+# --- Rule 5. Reference 0.5, C4: the coding hosts refuse clients that are not coding agents with 405.
+def _method(answer: _Answer) -> Verdict | None:
+    if answer.status >= 400 and "only available for coding agents" in answer.words:
+        return (
+            OutcomeClass.AGENT_ONLY,
+            f"{_head(answer)}: Coding Plan hosts answer only coding agents; this client was refused",
+        )
+    if answer.status == 405:
+        return OutcomeClass.METHOD_NOT_ALLOWED, f"{_head(answer)}: this endpoint does not accept this method"
+    return None
+
+
+# Reference C4: PascalCase and snake_case name the same error; AccessDenied has dotted variants.
+_INVALID_KEY_CODES = ("invalidapikey", "invalid_api_key")
+_DENIED_CODES = ("accessdenied", "access_denied")
+_KEY_MESSAGES = ("invalid access token", "invalid api-key", "no api-key provided", "incorrect api key")
+
+
+# --- Rule 6. Reference C4 (401/403 code pairs, Coding-Plan FAQ) and A5 (auth-header note).
+def _key_rejected(answer: _Answer) -> Verdict | None:
+    words = answer.words
+    code = (answer.code or "").lower()
+    if not (
+        answer.status in (401, 403)
+        or code in _INVALID_KEY_CODES
+        or any(c in code for c in _DENIED_CODES)
+        or any(m in words for m in _KEY_MESSAGES)
+    ):
+        return None
+    if "no api-key provided" in words:
+        meaning = "No API-key provided: the key did not reach the server in a header it reads"
+    elif "invalid access token" in words:
+        meaning = (
+            "invalid access token: a general sk- key, an expired plan or a malformed key (Coding Plan FAQ)"
+        )
+    elif answer.status == 403 and "invalid api-key" in words:
+        meaning = "invalid api-key: likely an sk-sp- Coding Plan key sent to a pay-as-you-go host"
+    elif "invalid api-key" in words or "incorrect api key" in words or code in _INVALID_KEY_CODES:
+        meaning = "Invalid API-key: the server read the key and refused it (wrong key, region or product)"
+    elif any(c in code for c in _DENIED_CODES):
+        meaning = "access denied: the key was read but may not use this (not purchased or not allowed)"
+    elif answer.status == 401:
+        meaning = f"the server refused the credentials{_quoted(answer)}"
+    else:
+        meaning = f"forbidden: the credentials are not allowed here{_quoted(answer)}"
+    return OutcomeClass.KEY_REJECTED, f"{_head(answer)}: {meaning}"
+
+
+# --- Rule 7. Reference C4: 404 is a wrong path or an unknown model (ModelNotFound / model_not_found).
+def _not_found(answer: _Answer) -> Verdict | None:
+    if answer.status != 404:
+        return None
+    if answer.code is not None and "model" in answer.code.lower():
+        return OutcomeClass.NOT_FOUND, f"{_head(answer)}: no such model on this host{_quoted(answer)}"
+    return OutcomeClass.NOT_FOUND, f"{_head(answer)}: no such endpoint on this host{_quoted(answer)}"
+
+
+# Reference C1, C4, A4: what known business and client codes mean, for the catch-all rules below.
+_MEANINGS: dict[str, str] = {
+    "bailiangateway.workspace.notauthorised": (
+        "workspace permission problem (often a missing sec_token or wrong switchAgent), not a bad credential"
+    ),
+    "10041495": "business error: the account is not bound to an active workspace",
+    "workspace.error.internal": "business error inside the workspace service",
+    "invalidparameter": "the request was read and a parameter refused",
+    "arrearage": "the account is not in good standing (overdue payment)",
+    "datainspectionfailed": "the content inspection refused the input or output",
+    "invalidurl": "the URL path is wrong for this host",
+    "internalerror": "the vendor failed internally",
+    "internal_error": "the vendor failed internally",
+}
+
+
+def _meaning(answer: _Answer, fallback: str) -> str:
+    known = _MEANINGS.get((answer.code or "").lower())
+    if known is not None:
+        return known
+    said = _said(answer)
+    return said if said is not None else fallback
+
+
+# --- Rule 8. Any other 4xx, an unfollowed 3xx, or an odd status.
+def _client_error(answer: _Answer) -> Verdict | None:
+    status = answer.status
+    if 300 <= status < 400:
+        final = answer.hops[-1].location if answer.hops else None
+        where = f" (Location: {_host(final) or final})" if final else ""
+        return OutcomeClass.CLIENT_ERROR, f"{status}: redirect not followed{where}"
+    if 400 <= status < 500:
+        return OutcomeClass.CLIENT_ERROR, f"{_head(answer)}: {_meaning(answer, 'client error')}"
+    if not 200 <= status < 600:
+        return OutcomeClass.CLIENT_ERROR, f"{_head(answer)}: unexpected HTTP status"
+    return None
+
+
+# --- Rule 9. 5xx: the vendor's side failed.
+def _server_error(answer: _Answer) -> Verdict | None:
+    if answer.status >= 500:
+        return OutcomeClass.SERVER_ERROR, f"{_head(answer)}: {_meaning(answer, 'server error')}"
+    return None
+
+
+# --- Rule 10. Reference C1: 2xx can still carry a business error (Workspace.NotAuthorised, DataV2 ret).
+def _business_error(answer: _Answer) -> Verdict | None:
+    if answer.error is None:
+        return None
+    return OutcomeClass.CLIENT_ERROR, f"{_head(answer)}: {_meaning(answer, 'the body reports an error')}"
+
+
+# --- Last rule. Reference 0.2: a 2xx with the quota payload; otherwise a plain success.
+def _ok(answer: _Answer) -> Verdict:
+    if answer.quota is None:
+        return OutcomeClass.OK, f"{answer.status}: success"
+    about = ", ".join(x for x in (answer.quota.plan, answer.quota.status) if x)
+    suffix = f" ({about})" if about else ""
+    if not answer.quota.windows:
+        # C2: an active plan without counters is shown by name only.
+        return OutcomeClass.OK, f"{answer.status}: quota payload without counters{suffix}"
+    return OutcomeClass.OK, f"{answer.status}: quota {quotas.summary(answer.quota)}{suffix}"
+
+
+def _quoted(answer: _Answer) -> str:
+    said = _said(answer)
+    return f" ({said})" if said else ""
+
+
+# The rules in priority order; the first that returns a verdict wins, and _ok answers when none does.
+_RULES: tuple[Callable[[_Answer], Verdict | None], ...] = (
+    _redirect_to_login,
+    _console_login,
+    _quota_exhausted,
+    _rate_limited,
+    _method,
+    _key_rejected,
+    _not_found,
+    _client_error,
+    _server_error,
+    _business_error,
+)

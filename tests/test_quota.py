@@ -1,0 +1,243 @@
+"""Table-driven tests for prober.quota: finding codingPlanInstanceInfos and summarising the windows."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from prober import quota
+from prober.model import Quota, QuotaWindow
+
+# Reference 0.2 and the Coding Plan limits table (Pro: 6000 / 45000 / 90000, as in the WCB fixture).
+PRO_INFO = {
+    "per5HourUsedQuota": 12,
+    "per5HourTotalQuota": 6000,
+    "per5HourQuotaNextRefreshTime": 1795957200000,
+    "perWeekUsedQuota": 300,
+    "perWeekTotalQuota": 45000,
+    "perWeekQuotaNextRefreshTime": 1795968000000,  # Monday 00:00 UTC+8
+    "perBillMonthUsedQuota": 900,
+    "perBillMonthTotalQuota": 90000,
+    "perBillMonthQuotaNextRefreshTime": 1798732800000,
+}
+PRO_INSTANCE = {
+    "status": "VALID",
+    "instanceType": "pro",
+    "instanceName": "Coding Plan Pro",
+    "codingPlanQuotaInfo": PRO_INFO,
+}
+PRO_QUOTA = Quota(
+    plan="Coding Plan Pro",
+    status="VALID",
+    windows=(
+        QuotaWindow("5h", 12, 6000, "2026-11-29T13:00:00Z"),
+        QuotaWindow("week", 300, 45000, "2026-11-29T16:00:00Z"),
+        QuotaWindow("month", 900, 90000, "2026-12-31T16:00:00Z"),
+    ),
+)
+
+
+def _body(value: object) -> str:
+    return json.dumps(value)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Reference C1: "data sits directly under data.codingPlanInstanceInfos".
+        pytest.param(
+            _body({"code": "200", "data": {"codingPlanInstanceInfos": [PRO_INSTANCE]}}),
+            PRO_QUOTA,
+            id="under-data",
+        ),
+        # Reference A4: QCLI's envelope, {code:"200", data:{DataV2:{ret:["SUCCESS::…"], data:{data:{…}}}}}.
+        pytest.param(
+            _body(
+                {
+                    "code": "200",
+                    "data": {
+                        "DataV2": {
+                            "ret": ["SUCCESS::调用成功"],
+                            "data": {"data": {"codingPlanInstanceInfos": [PRO_INSTANCE]}},
+                        }
+                    },
+                }
+            ),
+            PRO_QUOTA,
+            id="datav2-envelope",
+        ),
+        # Reference C1: "arrives as a JSON string inside successResponse.body".
+        pytest.param(
+            _body(
+                {"successResponse": {"body": _body({"data": {"codingPlanInstanceInfos": [PRO_INSTANCE]}})}}
+            ),
+            PRO_QUOTA,
+            id="string-embedded-in-successResponse-body",
+        ),
+        pytest.param(
+            _body({"a": _body({"b": [_body({"codingPlanInstanceInfos": [PRO_INSTANCE]})]})}),
+            PRO_QUOTA,
+            id="string-embedded-twice",
+        ),
+        # Reference C2: VALID/ACTIVE +3 beats EXPIRED -1, whatever the order.
+        pytest.param(
+            _body(
+                {
+                    "codingPlanInstanceInfos": [
+                        {
+                            "status": "EXPIRED",
+                            "instanceName": "old",
+                            "codingPlanQuotaInfo": {"perWeekUsedQuota": 1},
+                        },
+                        PRO_INSTANCE,
+                    ]
+                }
+            ),
+            PRO_QUOTA,
+            id="best-instance-valid-over-expired",
+        ),
+        pytest.param(
+            _body(
+                {
+                    "codingPlanInstanceInfos": [
+                        {"instanceStatus": "STOPPED", "planName": "a"},
+                        {"planName": "b", "isActive": True},
+                    ]
+                }
+            ),
+            Quota(plan="b", status=None, windows=()),
+            id="isActive-scores-and-planName",
+        ),
+        # Reference C2 aliases: perFiveHour*, perMonth*; seconds below 1e12; ISO and naive strings.
+        pytest.param(
+            _body(
+                {
+                    "codingPlanInstanceInfos": [
+                        {
+                            "status": "ACTIVE",
+                            "instanceType": "starter",
+                            "codingPlanQuotaInfo": {
+                                "perFiveHourUsedQuota": "5",
+                                "perFiveHourTotalQuota": 1200,
+                                "perFiveHourQuotaNextRefreshTime": 1795957200,
+                                "perMonthUsedQuota": 7,
+                                "perMonthQuotaNextRefreshTime": "2026-12-01T00:00:00+08:00",
+                                "perWeekQuotaNextRefreshTime": "2026-11-30 00:00:00",
+                            },
+                        }
+                    ]
+                }
+            ),
+            Quota(
+                plan="starter",
+                status="ACTIVE",
+                windows=(
+                    QuotaWindow("5h", 5, 1200, "2026-11-29T13:00:00Z"),
+                    QuotaWindow("week", None, None, "2026-11-30T00:00:00Z"),
+                    QuotaWindow("month", 7, None, "2026-11-30T16:00:00Z"),
+                ),
+            ),
+            id="aliases-seconds-iso",
+        ),
+        pytest.param(
+            _body({"codingPlanInstanceInfos": [{"status": "VALID", "per5HourUsedQuota": 3}]}),
+            Quota(plan=None, status="VALID", windows=(QuotaWindow("5h", 3, None, None),)),
+            id="counters-on-the-instance-itself",
+        ),
+        pytest.param(
+            _body(
+                {
+                    "codingPlanInstanceInfos": [
+                        {"codingPlanQuotaInfo": {"per5HourQuotaNextRefreshTime": "soon"}}
+                    ]
+                }
+            ),
+            Quota(plan=None, status=None, windows=(QuotaWindow("5h", None, None, None),)),
+            id="bad-time-kept-as-none",
+        ),
+        pytest.param(_body({"codingPlanInstanceInfos": []}), None, id="empty-list"),
+        # Reference C1: the console's login answer holds no quota.
+        pytest.param(
+            (
+                '{"code":"ConsoleNeedLogin","message":"You need to '
+                'log in.","requestId":"1","successResponse":false}'
+            ),
+            None,
+            id="console-need-login",
+        ),
+        pytest.param("", None, id="empty"),
+        pytest.param("<html>", None, id="html"),
+        pytest.param("[1, 2]", None, id="json-list"),
+        pytest.param('{"codingPlanInstanceInfos": "nope"}', None, id="not-a-list"),
+    ],
+)
+def test_parse(text: str, expected: Quota | None) -> None:
+    assert quota.parse(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param(PRO_QUOTA, "5h 12/6000 · week 300/45000 · month 900/90000", id="pro"),
+        pytest.param(
+            Quota(None, None, (QuotaWindow("week", None, 9000, None),)), "week ?/9000", id="unknown-used"
+        ),
+        pytest.param(Quota("pro", "VALID", ()), "no counters", id="no-windows"),
+    ],
+)
+def test_summary(value: Quota, expected: str) -> None:
+    assert quota.summary(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param('{"a": "{\\"b\\": 1}"}', {"a": {"b": 1}}, id="embedded-object"),
+        pytest.param('{"a": "{not json}"}', {"a": "{not json}"}, id="braces-but-not-json"),
+        pytest.param('{"a": "plain"}', {"a": "plain"}, id="plain-string"),
+        pytest.param("not json", None, id="not-json"),
+        pytest.param("[" * 100_000, None, id="deep-nesting"),
+    ],
+)
+def test_decode(text: str, expected: object) -> None:
+    assert quota.decode(text) == expected
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "codingPlanInstanceInfos",
+                    "codingPlanQuotaInfo",
+                    "status",
+                    "per5HourUsedQuota",
+                    "per5HourQuotaNextRefreshTime",
+                    "perWeekTotalQuota",
+                    "perMonthQuotaNextRefreshTime",
+                    "isActive",
+                    "body",
+                    "x",
+                ]
+            ),
+            inner,
+            max_size=4,
+        )
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.one_of(st.text(max_size=200), _JSON.map(json.dumps), _JSON.map(lambda v: json.dumps(json.dumps(v))))
+)
+def test_parse_never_raises(text: str) -> None:
+    result = quota.parse(text)
+    if result is not None:
+        quota.summary(result)
