@@ -57,9 +57,7 @@ def _select(probes: Sequence[Probe], patterns: tuple[str, ...]) -> tuple[Probe, 
 
     chosen = tuple(p for p in probes if any(fnmatchcase(p.id, pat) for pat in patterns))
     if not chosen:
-        raise ProberError(
-            f"--select {' '.join(patterns)} matches no probe", "run `prober list` to see the probe ids"
-        )
+        raise ProberError(f"--select {' '.join(patterns)} matches no probe", "run `prober list` to see the probe ids")
     return chosen
 
 
@@ -102,22 +100,56 @@ def list_(catalogue: Path | None) -> None:
 
 def _sweep_options(f: Callable[..., Any]) -> Callable[..., Any]:
     options = [
-        click.option("--concurrency", default=16, show_default=True, type=click.IntRange(1, 1000),
-                     help="Requests in flight at once, over all hosts."),
-        click.option("--per-host", default=4, show_default=True, type=click.IntRange(1, 1000),
-                     help="Requests in flight at once to one host."),
-        click.option("--timeout", default=15.0, show_default=True, type=click.FloatRange(0.1, 600),
-                     help="Deadline per probe in seconds, redirects and body included."),
-        click.option("--max-redirects", default=10, show_default=True, type=click.IntRange(0, 50),
-                     help="Redirect hops to follow before giving up."),
-        click.option("--billable", is_flag=True,
-                     help="Also send billable probes (inference; each asks for 1 token)."),
-        click.option("--select", "select", multiple=True, metavar="PATTERN",
-                     help="Only probes whose id matches this glob (repeatable)."),
-        click.option("--out", default=Path("reports"), show_default=True,
-                     type=click.Path(path_type=Path, file_okay=False), help="Directory for the reports."),
-        click.option("--format", "formats", default="md,json", show_default=True,
-                     help="Report formats, comma-separated: md, json."),
+        click.option(
+            "--concurrency",
+            default=16,
+            show_default=True,
+            type=click.IntRange(1, 1000),
+            help="Requests in flight at once, over all hosts.",
+        ),
+        click.option(
+            "--per-host",
+            default=4,
+            show_default=True,
+            type=click.IntRange(1, 1000),
+            help="Requests in flight at once to one host.",
+        ),
+        click.option(
+            "--timeout",
+            default=15.0,
+            show_default=True,
+            type=click.FloatRange(0.1, 600),
+            help="Deadline per probe in seconds, redirects and body included.",
+        ),
+        click.option(
+            "--max-redirects",
+            default=10,
+            show_default=True,
+            type=click.IntRange(0, 50),
+            help="Redirect hops to follow before giving up.",
+        ),
+        click.option("--billable", is_flag=True, help="Also send billable probes (inference; each asks for 1 token)."),
+        click.option(
+            "--select",
+            "select",
+            multiple=True,
+            metavar="PATTERN",
+            help="Only probes whose id matches this glob (repeatable).",
+        ),
+        click.option(
+            "--out",
+            default=Path("reports"),
+            show_default=True,
+            type=click.Path(path_type=Path, file_okay=False),
+            help="Directory for the reports.",
+        ),
+        click.option(
+            "--format",
+            "formats",
+            default="md,json",
+            show_default=True,
+            help="Report formats, comma-separated: md, json.",
+        ),
     ]
     for option in reversed(options):
         f = option(f)
@@ -180,8 +212,13 @@ def _print_table(data: dict[str, Any]) -> None:
     _say(tabulate(rows, headers=["Probe", "Result"], tablefmt="simple"))
 
 
-def _options(kwargs: dict[str, Any], connect_to: tuple[str, ...], cacert: Path | None,
-             proxy: str | None, allow_insecure: bool) -> Options:
+def _options(
+    kwargs: dict[str, Any],
+    connect_to: tuple[str, ...],
+    cacert: Path | None,
+    proxy: str | None,
+    allow_insecure: bool,
+) -> Options:
     from prober import probe, routing
     from prober.runner import Options
 
@@ -205,18 +242,36 @@ def _options(kwargs: dict[str, Any], connect_to: tuple[str, ...], cacert: Path |
 @click.argument("catalogue", required=False, type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--key-env", metavar="NAME", help="Read the API key from this environment variable.")
 @click.option("--key-file", type=click.Path(path_type=Path, dir_okay=False), help="Read the API key from a file.")
-@click.option("--cookies", type=click.Path(path_type=Path, dir_okay=False),
-              help="A Netscape cookies.txt with your console session.")
-@click.option("--connect-to", multiple=True, metavar="HOST:PORT:CONNECT_HOST:CONNECT_PORT",
-              help="Connect to another address for HOST:PORT, as curl does (repeatable).")
-@click.option("--cacert", type=click.Path(path_type=Path, dir_okay=False, exists=False),
-              help="Trust only this CA bundle (PEM), e.g. the replica's.")
+@click.option(
+    "--cookies",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="A Netscape cookies.txt with your console session.",
+)
+@click.option(
+    "--connect-to",
+    multiple=True,
+    metavar="HOST:PORT:CONNECT_HOST:CONNECT_PORT",
+    help="Connect to another address for HOST:PORT, as curl does (repeatable).",
+)
+@click.option(
+    "--cacert",
+    type=click.Path(path_type=Path, dir_okay=False, exists=False),
+    help="Trust only this CA bundle (PEM), e.g. the replica's.",
+)
 @click.option("--proxy", metavar="URL", help="HTTP proxy; HTTPS_PROXY and friends are honoured without it.")
 @click.option("--allow-insecure", is_flag=True, help="Allow credentials over plain http.")
 @_sweep_options
-def run(catalogue: Path | None, key_env: str | None, key_file: Path | None, cookies: Path | None,
-        connect_to: tuple[str, ...], cacert: Path | None, proxy: str | None, allow_insecure: bool,
-        **kwargs: Any) -> None:
+def run(
+    catalogue: Path | None,
+    key_env: str | None,
+    key_file: Path | None,
+    cookies: Path | None,
+    connect_to: tuple[str, ...],
+    cacert: Path | None,
+    proxy: str | None,
+    allow_insecure: bool,
+    **kwargs: Any,
+) -> None:
     """Run every probe of CATALOGUE (default ./probes.yaml) and write the reports."""
     from prober import credentials, store, sweep
     from prober.runner import tls_context
@@ -249,11 +304,20 @@ def render(report: Path, fmt: str) -> None:
 
 
 @cli.command()
-@click.option("--port", default=8443, show_default=True, type=click.IntRange(0, 65535),
-              help="Port on 127.0.0.1 (0 picks a free one).")
+@click.option(
+    "--port",
+    default=8443,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port on 127.0.0.1 (0 picks a free one).",
+)
 @click.option("--latency", default=0.0, type=click.FloatRange(0, 60), help="Seconds to wait before every answer.")
-@click.option("--dir", "directory", type=click.Path(path_type=Path, file_okay=False),
-              help="Where to write the replica's CA (default: a new temporary directory).")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Where to write the replica's CA (default: a new temporary directory).",
+)
 def replica(port: int, latency: float, directory: Path | None) -> None:
     """Serve the local HTTPS replica of the Alibaba endpoints until Ctrl-C."""
     import asyncio
@@ -268,8 +332,10 @@ def replica(port: int, latency: float, directory: Path | None) -> None:
         try:
             rep = await server.start(port=port, latency=latency, directory=where)
         except OSError as exc:
-            raise ProberError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}",
-                              "pick another --port, or --port 0 for a free one") from None
+            raise ProberError(
+                f"cannot listen on 127.0.0.1:{port}: {exc.strerror}",
+                "pick another --port, or --port 0 for a free one",
+            ) from None
         _say(f"replica listening on https://127.0.0.1:{rep.port} (latency {latency:g} s)")
         _say(f"CA file: {rep.ca_path}")
         _say(f"use: prober run --connect-to {rep.connect_to} --cacert {rep.ca_path}")
@@ -282,8 +348,13 @@ def replica(port: int, latency: float, directory: Path | None) -> None:
 
 
 @cli.command()
-@click.option("--out", default=Path("reports"), show_default=True,
-              type=click.Path(path_type=Path, file_okay=False), help="Directory for demo.md and demo.json.")
+@click.option(
+    "--out",
+    default=Path("reports"),
+    show_default=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Directory for demo.md and demo.json.",
+)
 def demo(out: Path) -> None:
     """Run the shipped catalogue against the replica with a fake key and a synthetic INTL cookie jar."""
     from prober import demo as demo_mod
@@ -297,7 +368,7 @@ def demo(out: Path) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
-    args = list(sys.argv[1:] if argv is None else argv)
+    args = list(sys.argv[1:] if argv is None else argv) or ["--help"]
     debug = "--debug" in args
     try:
         cli.main(args=args, prog_name="prober", standalone_mode=False)
@@ -305,9 +376,6 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
         if debug:
             raise
         _fail(exc)
-    except click.exceptions.NoArgsIsHelp as exc:
-        _say(exc.format_message() if hasattr(exc, "format_message") else str(exc))
-        sys.exit(ExitCode.USAGE)
     except click.UsageError as exc:
         hint = f"see `{exc.ctx.command_path} --help`" if exc.ctx else "see `prober --help`"
         _say(f"Error: {exc.format_message()} (hint: {hint})", err=True)

@@ -89,9 +89,7 @@ def load_jar(path: Path) -> Jar:
     return netscape.parse(text, str(path))
 
 
-def resolve(
-    env: Mapping[str, str], key_env: str | None, key_file: Path | None, cookies: Path | None
-) -> Credentials:
+def resolve(env: Mapping[str, str], key_env: str | None, key_file: Path | None, cookies: Path | None) -> Credentials:
     notes: list[str] = []
     key, key_source = resolve_key(env, key_env, key_file, notes)
     jar = load_jar(cookies) if cookies is not None else None

@@ -18,9 +18,7 @@ def check(probe: Probe, outcome: Outcome) -> Outcome:
         status = outcome.hops[0].status if outcome.hops else None
         if status not in expect.statuses:
             wanted = " or ".join(str(s) for s in expect.statuses)
-            reasons.append(
-                f"expected status {wanted}, got {status if status is not None else outcome.klass.value}"
-            )
+            reasons.append(f"expected status {wanted}, got {status if status is not None else outcome.klass.value}")
     if expect.klass is not None and outcome.klass is not expect.klass:
         reasons.append(f"expected class {expect.klass.value}, got {outcome.klass.value}")
     return replace(outcome, expected=not reasons, unexpected_reason="; ".join(reasons) or None)

@@ -8,7 +8,6 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, quote_plus
 
 REDACTED = "[REDACTED]"
 
@@ -68,11 +67,25 @@ def shape(key: str) -> KeyShape:
     return KeyShape(prefix=prefix, length=len(key), fingerprint=f"sha256:{digest}")
 
 
-def _variants(value: str) -> set[str]:
-    """The forms a secret takes when a server echoes it: raw, URL-encoded, JSON-escaped."""
-    forms = {value, quote(value, safe=""), quote_plus(value), quote(value), json.dumps(value)[1:-1]}
-    forms |= {f.lower() for f in forms if "%" in f}
-    return {f for f in forms if f}
+def _hex(byte: int) -> str:
+    """A %XX escape for one byte, hex digits in either case."""
+    return "%" + "".join(f"[{d}{d.lower()}]" if d.isalpha() else d for d in f"{byte:02X}")
+
+
+def _char(ch: str) -> str:
+    """Every way one character of a secret can appear when a server echoes it: literally, percent-encoded
+    (in any mix with literal characters, as URL normalisers produce), `+` for a space, or JSON-escaped."""
+    forms = [re.escape(ch), "".join(_hex(b) for b in ch.encode())]
+    if ch == " ":
+        forms.append(r"\+")
+    if not ch.isalnum():
+        forms.append(re.escape(json.dumps(ch)[1:-1]))
+        forms.append(re.escape(f"\\u{ord(ch):04x}"))
+    return "(?:" + "|".join(dict.fromkeys(forms)) + ")"
+
+
+def _pattern(value: str) -> str:
+    return "".join(_char(ch) for ch in value)
 
 
 class Redactor:
@@ -86,10 +99,10 @@ class Redactor:
         for s in secrets:
             raw = s.reveal() if isinstance(s, Secret) else s
             if len(raw) >= MIN_SECRET_LENGTH:
-                values |= _variants(raw)
+                values.add(raw)
         # Longest first so a secret that contains another is replaced whole.
         ordered = sorted(values, key=lambda v: (-len(v), v))
-        parts = [re.escape(v) for v in ordered] + [_KEY_SHAPE.pattern]
+        parts = [_pattern(v) for v in ordered] + [_KEY_SHAPE.pattern]
         self._pattern = re.compile("|".join(parts))
         self._count = len(ordered)
 

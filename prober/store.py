@@ -21,9 +21,7 @@ def check_writable(directory: Path) -> None:
             "pass --out with a writable directory",
         ) from None
     if not os.access(directory, os.W_OK | os.X_OK):
-        raise ReportError(
-            f"report directory {directory} is not writable", "pass --out with a writable directory"
-        )
+        raise ReportError(f"report directory {directory} is not writable", "pass --out with a writable directory")
 
 
 def write(path: Path, text: str) -> None:
@@ -41,8 +39,6 @@ def read(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise ReportError(
-            f"cannot read report {path}: {exc.strerror}", "pass the path of a .json report"
-        ) from None
+        raise ReportError(f"cannot read report {path}: {exc.strerror}", "pass the path of a .json report") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ReportError(f"{path} is not JSON: {exc}", "pass the .json report, not the .md") from None

@@ -47,9 +47,7 @@ def _proxy(options: Options, env: Mapping[str, str]) -> str:
 
 def environment(plan: Plan, env: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
     creds, options = plan.creds, plan.options
-    key = (
-        f"{shape(creds.key.reveal()).describe()} from {creds.key_source}" if creds.key is not None else "none"
-    )
+    key = f"{shape(creds.key.reveal()).describe()} from {creds.key_source}" if creds.key is not None else "none"
     cookies = "none"
     if creds.jar is not None:
         cookies = f"{creds.jar.kind}, {len(creds.jar.cookies)} cookies"

@@ -139,14 +139,10 @@ def _object_shape(body: dict[str, object]) -> VendorError | None:
     error = body.get("error")
     request_id = _request_id(body)
     if body.get("type") == "error" and isinstance(error, dict):
-        return VendorError(
-            Shape.ANTHROPIC.value, _code_of(error, "type"), _text_of(error, "message"), request_id
-        )
+        return VendorError(Shape.ANTHROPIC.value, _code_of(error, "type"), _text_of(error, "message"), request_id)
     if isinstance(error, dict):
         # C4: the OpenAI envelope's code may be null; its type then names the error.
-        return VendorError(
-            Shape.OPENAI.value, _code_of(error, "code", "type"), _text_of(error, "message"), request_id
-        )
+        return VendorError(Shape.OPENAI.value, _code_of(error, "code", "type"), _text_of(error, "message"), request_id)
     if isinstance(error, str) and error.strip():
         return VendorError(Shape.PLAIN.value, None, error, request_id)
     code = _code_of(body, "code", "Code")
@@ -188,9 +184,7 @@ def _datav2(holder: dict[str, object], request_id: str | None) -> VendorError | 
     if not first or first.startswith("SUCCESS::"):
         return None
     code, separator, message = first.partition("::")
-    return VendorError(
-        Shape.DATAV2.value, code.strip() or first, message.strip() if separator else None, request_id
-    )
+    return VendorError(Shape.DATAV2.value, code.strip() or first, message.strip() if separator else None, request_id)
 
 
 def _message(body: dict[str, object]) -> str | None:
@@ -392,9 +386,7 @@ def _quota_exhausted(answer: _Answer) -> Verdict | None:
 # --- Rule 4. Reference C4: every other 429 (and any Throttling.* code) is a throttle, not exhaustion;
 # the TPM throttle reuses "You exceeded your current quota" text, so that text alone is not exhaustion.
 def _rate_limited(answer: _Answer) -> Verdict | None:
-    throttled = answer.status == 429 or (
-        answer.status >= 400 and (answer.code or "").lower().startswith("throttling")
-    )
+    throttled = answer.status == 429 or (answer.status >= 400 and (answer.code or "").lower().startswith("throttling"))
     if not throttled:
         return None
     meaning = next((m for marker, m in _THROTTLES if marker in answer.words), "rate limited; retry later")
@@ -433,9 +425,7 @@ def _key_rejected(answer: _Answer) -> Verdict | None:
     if "no api-key provided" in words:
         meaning = "No API-key provided: the key did not reach the server in a header it reads"
     elif "invalid access token" in words:
-        meaning = (
-            "invalid access token: a general sk- key, an expired plan or a malformed key (Coding Plan FAQ)"
-        )
+        meaning = "invalid access token: a general sk- key, an expired plan or a malformed key (Coding Plan FAQ)"
     elif answer.status == 403 and "invalid api-key" in words:
         meaning = "invalid api-key: likely an sk-sp- Coding Plan key sent to a pay-as-you-go host"
     elif "invalid api-key" in words or "incorrect api key" in words or code in _INVALID_KEY_CODES:

@@ -96,7 +96,9 @@ def tls_ca(tmp_path_factory: pytest.TempPathFactory) -> tuple[trustme.CA, Path, 
 
 
 @pytest.fixture
-def serve(tls_ca: tuple[trustme.CA, Path, ssl.SSLContext]) -> Iterator[Callable[[dict[str, Handler]], Server]]:
+def serve(
+    tls_ca: tuple[trustme.CA, Path, ssl.SSLContext],
+) -> Iterator[Callable[[dict[str, Handler]], Server]]:
     """serve({"api.example.test/path": handler, ...}) -> Server; routes keyed by host + path."""
     threads: list[_Thread] = []
 
@@ -107,8 +109,13 @@ def serve(tls_ca: tuple[trustme.CA, Path, ssl.SSLContext]) -> Iterator[Callable[
             host = (request.host or "").split(":")[0]
             body = await request.text()
             seen.requests.append(
-                {"host": host, "path": request.path, "method": request.method,
-                 "headers": dict(request.headers), "body": body}
+                {
+                    "host": host,
+                    "path": request.path,
+                    "method": request.method,
+                    "headers": dict(request.headers),
+                    "body": body,
+                }
             )
             handler = routes.get(f"{host}{request.path}")
             if handler is None:

@@ -71,9 +71,7 @@ def _body(value: object) -> str:
         ),
         # Reference C1: "arrives as a JSON string inside successResponse.body".
         pytest.param(
-            _body(
-                {"successResponse": {"body": _body({"data": {"codingPlanInstanceInfos": [PRO_INSTANCE]}})}}
-            ),
+            _body({"successResponse": {"body": _body({"data": {"codingPlanInstanceInfos": [PRO_INSTANCE]}})}}),
             PRO_QUOTA,
             id="string-embedded-in-successResponse-body",
         ),
@@ -148,23 +146,14 @@ def _body(value: object) -> str:
             id="counters-on-the-instance-itself",
         ),
         pytest.param(
-            _body(
-                {
-                    "codingPlanInstanceInfos": [
-                        {"codingPlanQuotaInfo": {"per5HourQuotaNextRefreshTime": "soon"}}
-                    ]
-                }
-            ),
+            _body({"codingPlanInstanceInfos": [{"codingPlanQuotaInfo": {"per5HourQuotaNextRefreshTime": "soon"}}]}),
             Quota(plan=None, status=None, windows=(QuotaWindow("5h", None, None, None),)),
             id="bad-time-kept-as-none",
         ),
         pytest.param(_body({"codingPlanInstanceInfos": []}), None, id="empty-list"),
         # Reference C1: the console's login answer holds no quota.
         pytest.param(
-            (
-                '{"code":"ConsoleNeedLogin","message":"You need to '
-                'log in.","requestId":"1","successResponse":false}'
-            ),
+            ('{"code":"ConsoleNeedLogin","message":"You need to log in.","requestId":"1","successResponse":false}'),
             None,
             id="console-need-login",
         ),
@@ -182,9 +171,7 @@ def test_parse(text: str, expected: Quota | None) -> None:
     ("value", "expected"),
     [
         pytest.param(PRO_QUOTA, "5h 12/6000 · week 300/45000 · month 900/90000", id="pro"),
-        pytest.param(
-            Quota(None, None, (QuotaWindow("week", None, 9000, None),)), "week ?/9000", id="unknown-used"
-        ),
+        pytest.param(Quota(None, None, (QuotaWindow("week", None, 9000, None),)), "week ?/9000", id="unknown-used"),
         pytest.param(Quota("pro", "VALID", ()), "no counters", id="no-windows"),
     ],
 )
@@ -234,9 +221,7 @@ _JSON = st.recursive(
 
 
 @settings(max_examples=150, deadline=None)
-@given(
-    st.one_of(st.text(max_size=200), _JSON.map(json.dumps), _JSON.map(lambda v: json.dumps(json.dumps(v))))
-)
+@given(st.one_of(st.text(max_size=200), _JSON.map(json.dumps), _JSON.map(lambda v: json.dumps(json.dumps(v)))))
 def test_parse_never_raises(text: str) -> None:
     result = quota.parse(text)
     if result is not None:

@@ -90,9 +90,7 @@ def test_select(headers: Pairs, expected: Pairs) -> None:
         ),
         pytest.param((("x-ratelimit-reset", "1s"),), "x-ratelimit-reset 1s", id="anything-else-first"),
         pytest.param((("retry-after", "30"), ("retry-after", "99")), "retry-after 30", id="first-of-repeats"),
-        pytest.param(
-            (("ratelimit-policy", "x" * 100),), "ratelimit-policy " + "x" * 39 + "…", id="long-value-cut"
-        ),
+        pytest.param((("ratelimit-policy", "x" * 100),), "ratelimit-policy " + "x" * 39 + "…", id="long-value-cut"),
     ],
 )
 def test_summary(pairs: Pairs, expected: str | None) -> None:

@@ -24,24 +24,45 @@ from tests.conftest import CANARY_COOKIE, CANARY_KEY, Server
 
 def _probe(url: str, auth: Auth = Auth.NONE, style: KeyStyle | None = None, pid: str = "p") -> Probe:
     return Probe(
-        id=pid, description="d", method="GET", url=url, auth=auth,
+        id=pid,
+        description="d",
+        method="GET",
+        url=url,
+        auth=auth,
         key_style=style or (KeyStyle.BEARER if auth is Auth.KEY else None),
-        tags=Tags(region="intl", surface="api"), source="test",
+        tags=Tags(region="intl", surface="api"),
+        source="test",
     )
 
 
 def _jar() -> Jar:
-    def c(name: str, domain: str, path: str = "/", secure: bool = True, host_only: bool = False,
-          expires: float | None = None) -> Cookie:
-        return Cookie(name=name, value=Secret(f"{CANARY_COOKIE}-{name}"), domain=domain, host_only=host_only,
-                      path=path, secure=secure, expires=expires)
+    def c(
+        name: str,
+        domain: str,
+        path: str = "/",
+        secure: bool = True,
+        host_only: bool = False,
+        expires: float | None = None,
+    ) -> Cookie:
+        return Cookie(
+            name=name,
+            value=Secret(f"{CANARY_COOKIE}-{name}"),
+            domain=domain,
+            host_only=host_only,
+            path=path,
+            secure=secure,
+            expires=expires,
+        )
 
-    return Jar(kind="test", cookies=(
-        c("session", "example.test"),
-        c("console_only", "console.example.test", host_only=True),
-        c("api_path", "example.test", path="/api"),
-        c("expired", "example.test", expires=1.0),
-    ))
+    return Jar(
+        kind="test",
+        cookies=(
+            c("session", "example.test"),
+            c("console_only", "console.example.test", host_only=True),
+            c("api_path", "example.test", path="/api"),
+            c("expired", "example.test", expires=1.0),
+        ),
+    )
 
 
 def _creds() -> Credentials:
@@ -51,14 +72,14 @@ def _creds() -> Credentials:
 def _run(server: Server, probes: list[Probe], **kw: Any) -> tuple[Outcome, ...]:
     settings = kw.pop("settings", Settings())
     creds = kw.pop("creds", _creds())
-    options = Options(connect_to=(routing.parse(server.connect_to),), cacert=server.ca_path,
-                      settings=settings, **kw)
+    options = Options(connect_to=(routing.parse(server.connect_to),), cacert=server.ca_path, settings=settings, **kw)
     return asyncio.run(sweep(probes, creds, options, Redactor(creds.secrets())))
 
 
 def _ok(text: str = "{}", status: int = 200, **headers: str) -> Callable[[web.Request], Any]:
     async def handler(_r: web.Request) -> web.Response:
         return web.Response(status=status, text=text, headers=headers, content_type="application/json")
+
     return handler
 
 
@@ -76,10 +97,13 @@ def test_key_goes_in_the_header_style_the_probe_names(serve: Callable[..., Serve
 
 def test_cookies_follow_rfc6265_domain_path_secure_and_expiry(serve: Callable[..., Server]) -> None:
     server = serve({"console.example.test/data/api.json": _ok(), "api.example.test/api/x": _ok()})
-    outcomes = _run(server, [
-        _probe("https://console.example.test/data/api.json", Auth.COOKIES, pid="console"),
-        _probe("https://api.example.test/api/x", Auth.COOKIES, pid="api"),
-    ])
+    outcomes = _run(
+        server,
+        [
+            _probe("https://console.example.test/data/api.json", Auth.COOKIES, pid="console"),
+            _probe("https://api.example.test/api/x", Auth.COOKIES, pid="api"),
+        ],
+    )
     assert outcomes[0].hops[0].cookies_sent == ("session", "console_only")
     assert outcomes[1].hops[0].cookies_sent == ("api_path", "session")  # longest path first (RFC 6265 §5.4)
     sent = server.seen.for_host("console.example.test")[0]["headers"]["Cookie"]
@@ -114,8 +138,15 @@ def test_post_redirect_with_303_becomes_get_without_body(serve: Callable[..., Se
     server = serve({"api.example.test/submit": see_other, "api.example.test/done": _ok()})
     from prober.model import Body, BodyKind
 
-    p = Probe(id="post", description="d", method="POST", url="https://api.example.test/submit",
-              body=Body(BodyKind.JSON, '{"a":1}'), tags=Tags("intl", "api"), source="t")
+    p = Probe(
+        id="post",
+        description="d",
+        method="POST",
+        url="https://api.example.test/submit",
+        body=Body(BodyKind.JSON, '{"a":1}'),
+        tags=Tags("intl", "api"),
+        source="t",
+    )
     (outcome,) = _run(server, [p])
     assert [(h.method, h.status) for h in outcome.hops] == [("POST", 303), ("GET", 200)]
     assert server.seen.requests[1]["body"] == ""
@@ -138,9 +169,14 @@ def test_slow_server_times_out_within_the_deadline(serve: Callable[..., Server])
 
     server = serve({"api.example.test/slow": slow, "api.example.test/fast": _ok()})
     started = time.monotonic()
-    outcomes = _run(server, [_probe("https://api.example.test/slow", pid="slow"),
-                             _probe("https://api.example.test/fast", pid="fast")],
-                    settings=Settings(timeout=0.5))
+    outcomes = _run(
+        server,
+        [
+            _probe("https://api.example.test/slow", pid="slow"),
+            _probe("https://api.example.test/fast", pid="fast"),
+        ],
+        settings=Settings(timeout=0.5),
+    )
     assert time.monotonic() - started < 3
     assert [o.klass for o in outcomes] == [OutcomeClass.TIMEOUT, OutcomeClass.OK]
 
@@ -176,12 +212,21 @@ def test_untrusted_ca_is_tls_error(serve: Callable[..., Server], tmp_path: Any) 
 class _LoopbackOnly(AbstractResolver):
     """A resolver that knows only numeric loopback addresses, so DNS failure is tested without any DNS traffic."""
 
-    async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-                      ) -> list[ResolveResult]:
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
         if host != "127.0.0.1":
             raise OSError(socket.EAI_NONAME, "Name or service not known")
-        return [ResolveResult(hostname=host, host=host, port=port, family=socket.AF_INET, proto=0,
-                              flags=socket.AI_NUMERICHOST)]
+        return [
+            ResolveResult(
+                hostname=host,
+                host=host,
+                port=port,
+                family=socket.AF_INET,
+                proto=0,
+                flags=socket.AI_NUMERICHOST,
+            )
+        ]
 
     async def close(self) -> None:
         return None
@@ -189,11 +234,19 @@ class _LoopbackOnly(AbstractResolver):
 
 def test_unresolvable_host_is_dns_error(serve: Callable[..., Server]) -> None:
     server = serve({})
-    options = Options(connect_to=(routing.parse(f"api.example.test::127.0.0.1:{server.port}"),),
-                      cacert=server.ca_path, resolver=_LoopbackOnly())
-    outcomes = asyncio.run(sweep([_probe("https://nowhere.example.test/", pid="a"),
-                                  _probe("https://api.example.test/", pid="b")],
-                                 Credentials(), options, Redactor()))
+    options = Options(
+        connect_to=(routing.parse(f"api.example.test::127.0.0.1:{server.port}"),),
+        cacert=server.ca_path,
+        resolver=_LoopbackOnly(),
+    )
+    outcomes = asyncio.run(
+        sweep(
+            [_probe("https://nowhere.example.test/", pid="a"), _probe("https://api.example.test/", pid="b")],
+            Credentials(),
+            options,
+            Redactor(),
+        )
+    )
     assert outcomes[0].klass is OutcomeClass.DNS_ERROR
     assert outcomes[1].klass is OutcomeClass.NOT_FOUND  # the mapped host still answers (404: no route)
 
@@ -220,13 +273,27 @@ def test_body_read_is_capped(serve: Callable[..., Server]) -> None:
     assert len(outcome.body_excerpt) <= 2000
 
 
-def test_missing_credentials_and_billable_probes_are_skipped_with_reason(serve: Callable[..., Server]) -> None:
+def test_missing_credentials_and_billable_probes_are_skipped_with_reason(
+    serve: Callable[..., Server],
+) -> None:
     server = serve({})
-    billable = Probe(id="bill", description="d", method="GET", url="https://api.example.test/",
-                     tags=Tags("intl", "inference", "billable"), source="t")
-    outcomes = _run(server, [_probe("https://api.example.test/", Auth.KEY, pid="k"),
-                             _probe("https://api.example.test/", Auth.COOKIES, pid="c"), billable],
-                    creds=Credentials())
+    billable = Probe(
+        id="bill",
+        description="d",
+        method="GET",
+        url="https://api.example.test/",
+        tags=Tags("intl", "inference", "billable"),
+        source="t",
+    )
+    outcomes = _run(
+        server,
+        [
+            _probe("https://api.example.test/", Auth.KEY, pid="k"),
+            _probe("https://api.example.test/", Auth.COOKIES, pid="c"),
+            billable,
+        ],
+        creds=Credentials(),
+    )
     assert [o.klass for o in outcomes] == [OutcomeClass.SKIPPED] * 3
     assert "no API key" in outcomes[0].explanation
     assert "--cookies" in outcomes[1].explanation

@@ -33,7 +33,10 @@ def test_redactor_scrubs_secrets_in_every_encoding(text: str, expected: str) -> 
 
 def test_redactor_scrubs_nested_data_keys_included() -> None:
     r = Redactor([Secret(KEY)])
-    assert r.data({KEY: [1, {"a": f"x{KEY}y"}], "n": None}) == {REDACTED: [1, {"a": f"x{REDACTED}y"}], "n": None}
+    assert r.data({KEY: [1, {"a": f"x{KEY}y"}], "n": None}) == {
+        REDACTED: [1, {"a": f"x{REDACTED}y"}],
+        "n": None,
+    }
 
 
 @given(st.text(max_size=50), st.text(max_size=50))
@@ -47,7 +50,13 @@ def test_secret_repr_never_shows_the_value() -> None:
 
 
 @pytest.mark.parametrize(
-    ("key", "prefix"), [(KEY, "sk-sp-"), ("sk-ws-" + "a" * 109, "sk-ws-"), ("sk-" + "b" * 32, "sk-"), ("custom-token-value-42", "other")]
+    ("key", "prefix"),
+    [
+        (KEY, "sk-sp-"),
+        ("sk-ws-" + "a" * 109, "sk-ws-"),
+        ("sk-" + "b" * 32, "sk-"),
+        ("custom-token-value-42", "other"),
+    ],
 )
 def test_key_shape_shows_prefix_class_length_and_hash_only(key: str, prefix: str) -> None:
     s = shape(key)
@@ -71,7 +80,12 @@ def test_netscape_parses_httponly_session_and_host_only_lines() -> None:
     jar = netscape.parse(COOKIES_TXT, "cookies.txt")
     pk, token, old = jar.cookies
     assert (pk.name, pk.domain, pk.host_only, pk.secure, pk.expires) == (
-        "login_aliyunid_pk", "alibabacloud.com", False, True, None)
+        "login_aliyunid_pk",
+        "alibabacloud.com",
+        False,
+        True,
+        None,
+    )
     assert token.http_only and token.expires == 4102444800
     assert old.host_only and old.path == "/ap-southeast-1"
 
@@ -111,8 +125,14 @@ def test_domain_match(host: str, cookie: Cookie, ok: bool) -> None:
 
 @pytest.mark.parametrize(
     ("request_path", "cookie_path", "ok"),
-    [("/", "/", True), ("/api/v1", "/api", True), ("/apix", "/api", False), ("/api/", "/api/", True),
-     ("/", "/api", False), ("", "/", True)],
+    [
+        ("/", "/", True),
+        ("/api/v1", "/api", True),
+        ("/apix", "/api", False),
+        ("/api/", "/api/", True),
+        ("/", "/api", False),
+        ("", "/", True),
+    ],
 )
 def test_path_match(request_path: str, cookie_path: str, ok: bool) -> None:
     assert path_match(request_path, cookie_path) is ok
@@ -147,7 +167,8 @@ def test_connect_to_rejects_bad_specs(spec: str) -> None:
 def test_key_sources_in_order_and_whitespace_is_stripped_and_said(tmp_path: Path) -> None:
     notes: list[str] = []
     key, source = credentials.resolve_key(
-        {"ALIBABA_CODING_PLAN_API_KEY": "b" * 20, "DASHSCOPE_API_KEY": f" {KEY}\n"}, None, None, notes)
+        {"ALIBABA_CODING_PLAN_API_KEY": "b" * 20, "DASHSCOPE_API_KEY": f" {KEY}\n"}, None, None, notes
+    )
     assert key == Secret(KEY) and source == "env DASHSCOPE_API_KEY"
     assert notes == ["stripped surrounding whitespace from the API key in $DASHSCOPE_API_KEY"]
     key_file = tmp_path / "key"
@@ -162,7 +183,11 @@ def test_key_sources_in_order_and_whitespace_is_stripped_and_said(tmp_path: Path
     [
         ({"DASHSCOPE_API_KEY": "   "}, None, "the API key from $DASHSCOPE_API_KEY is empty"),
         ({}, "NOPE", "environment variable NOPE is not set"),
-        ({"DASHSCOPE_API_KEY": "sk-a b"}, None, "the API key from $DASHSCOPE_API_KEY contains whitespace inside it"),
+        (
+            {"DASHSCOPE_API_KEY": "sk-a b"},
+            None,
+            "the API key from $DASHSCOPE_API_KEY contains whitespace inside it",
+        ),
     ],
 )
 def test_bad_keys_are_clear_errors(env: dict[str, str], key_env: str | None, message: str) -> None:

@@ -15,8 +15,7 @@ from prober.model import Hop, OutcomeClass, Pairs, Quota, QuotaWindow, VendorErr
 
 # 0.1 / C1: what the console gateway answers to an API key (and to a missing session).
 CONSOLE_NEED_LOGIN = (
-    '{"code":"ConsoleNeedLogin","message":"You need to log in.",'
-    '"requestId":"0bc3b4a517","successResponse":false}'
+    '{"code":"ConsoleNeedLogin","message":"You need to log in.","requestId":"0bc3b4a517","successResponse":false}'
 )
 # C4: native flat shape.
 FLAT_INVALID_KEY = '{"code":"InvalidApiKey","message":"Invalid API-key provided.","request_id":"8b2d"}'
@@ -32,8 +31,7 @@ OPENAI_INCORRECT = (
 PLAIN_AGENTS = '{"error":"Coding Plan is currently only available for Coding Agents"}'
 # C1: gateway payloads (#2370, Win-CodexBar #350).
 GATEWAY_NOT_LOGINED = (
-    '{"code":"200","data":{"success":false,"errorCode":"BailianGateway.Login.NotLogined"},'
-    '"httpStatusCode":"200"}'
+    '{"code":"200","data":{"success":false,"errorCode":"BailianGateway.Login.NotLogined"},"httpStatusCode":"200"}'
 )
 GATEWAY_NOT_AUTHORISED = (
     '{"successResponse":true,"data":{"success":false,"errorCode":"BailianGateway.Workspace.NotAuthorised"}}'
@@ -41,8 +39,7 @@ GATEWAY_NOT_AUTHORISED = (
 # C1 and A1-prime: WCB parser tests; A4 / C1: QCLI business errors.
 DATAV2_NO_AUTHORITY = '{"code":"200","data":{"DataV2":{"ret":["10032390::No Authority"]}}}'
 DATAV2_WORKSPACE = (
-    '{"code":"200","data":{"DataV2":{"ret":'
-    '["10041495::Verify that the account is bound to an active workspace."]}}}'
+    '{"code":"200","data":{"DataV2":{"ret":["10041495::Verify that the account is bound to an active workspace."]}}}'
 )
 DATAV2_SUCCESS = '{"code":"200","data":{"DataV2":{"ret":["SUCCESS::调用成功"],"data":{"data":{}}}}}'
 # C1: QwenCloud fixture.
@@ -57,18 +54,14 @@ TPM_THROTTLE = (
     '{"error":{"message":"You exceeded your current quota, please check your plan and billing details. ",'
     '"type":"insufficient_quota","param":null,"code":"insufficient_quota"}}'
 )
-RPM_THROTTLE = (
-    '{"code":"Throttling.RateQuota","message":"Requests rate limit exceeded, please try again later."}'
-)
+RPM_THROTTLE = '{"code":"Throttling.RateQuota","message":"Requests rate limit exceeded, please try again later."}'
 HOUR_EXCEEDED = '{"error":{"message":"hour allocated quota exceeded","type":"Throttling","code":null}}'
 WEEK_EXCEEDED = '{"code":"Throttling.AllocationQuota","message":"week allocated quota exceeded"}'
 MONTH_EXCEEDED = '{"code":"Throttling.AllocationQuota","message":"month allocated quota exceeded"}'
 CONCURRENCY = '{"code":"Throttling","message":"concurrency allocated quota exceeded"}'
 BURST = '{"code":"Throttling","message":"Request rate increased too quickly."}'
 # C4: Coding-Plan FAQ.
-INVALID_ACCESS_TOKEN = (
-    '{"error":{"message":"invalid access token or token expired","type":"invalid_request_error"}}'
-)
+INVALID_ACCESS_TOKEN = '{"error":{"message":"invalid access token or token expired","type":"invalid_request_error"}}'
 INVALID_API_KEY_403 = '{"error":{"message":"invalid api-key","type":"AccessDenied","code":null}}'
 MODEL_NOT_FOUND = '{"code":"ModelNotFound","message":"Model not exist."}'
 ARREARAGE = (
@@ -82,9 +75,7 @@ ANTHROPIC_AUTH = (
     '{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"},"request_id":"r9"}'
 )
 # (b): QwenCloud's login-page markers.
-LOGIN_HTML = (
-    '<!DOCTYPE html><html><script src="https://passport.alibabacloud.com/mini_login.js"></script></html>'
-)
+LOGIN_HTML = '<!DOCTYPE html><html><script src="https://passport.alibabacloud.com/mini_login.js"></script></html>'
 LOGIN_WORDS_HTML = "<html><title>Sign in</title><form>Login with password</form></html>"
 QUOTA_BODY = json.dumps(
     {
@@ -179,9 +170,7 @@ def test_diagnostics(headers: Pairs, expected: Pairs) -> None:
         pytest.param(
             200,
             "application/json",
-            json.dumps(
-                {"successResponse": {"body": CONSOLE_NEED_LOGIN.replace('"successResponse":false', '"x":1')}}
-            ),
+            json.dumps({"successResponse": {"body": CONSOLE_NEED_LOGIN.replace('"successResponse":false', '"x":1')}}),
             VendorError("flat", "ConsoleNeedLogin", "You need to log in.", "0bc3b4a517"),
             id="embedded-in-successResponse-body",
         ),
@@ -259,9 +248,7 @@ def test_diagnostics(headers: Pairs, expected: Pairs) -> None:
             200,
             None,
             DATAV2_WORKSPACE,
-            VendorError(
-                "datav2", "10041495", "Verify that the account is bound to an active workspace.", None
-            ),
+            VendorError("datav2", "10041495", "Verify that the account is bound to an active workspace.", None),
             id="datav2-business",
         ),
         pytest.param(
@@ -311,9 +298,7 @@ def test_diagnostics(headers: Pairs, expected: Pairs) -> None:
         pytest.param(200, None, QUOTA_BODY, None, id="coding-plan-quota-success"),
         pytest.param(200, None, DATAV2_SUCCESS, None, id="datav2-success"),
         pytest.param(200, None, TOKEN_PLAN_SUCCESS, None, id="token-plan-success"),
-        pytest.param(
-            200, None, '{"output":{"text":"hi"},"usage":{},"request_id":"1"}', None, id="native-success"
-        ),
+        pytest.param(200, None, '{"output":{"text":"hi"},"usage":{},"request_id":"1"}', None, id="native-success"),
         pytest.param(200, None, '{"object":"list","data":[]}', None, id="openai-models-success"),
         pytest.param(200, None, '{"error":null,"code":""}', None, id="null-error-empty-code"),
         pytest.param(401, None, "", None, id="empty"),
@@ -330,9 +315,7 @@ def test_parse_error(status: int, content_type: str | None, text: str, expected:
 # ---- classify --------------------------------------------------------------------------------------
 
 
-def _hop(
-    status: int, location: str | None = None, url: str = "https://modelstudio.console.alibabacloud.com/"
-) -> Hop:
+def _hop(status: int, location: str | None = None, url: str = "https://modelstudio.console.alibabacloud.com/") -> Hop:
     return Hop(method="GET", url=url, status=status, reason="", location=location)
 
 
@@ -446,10 +429,7 @@ QUOTA = quota.parse(QUOTA_BODY)
             (),
             WEEK_EXCEEDED,
             OutcomeClass.QUOTA_EXHAUSTED,
-            (
-                "429 Throttling.AllocationQuota: the weekly Coding Plan "
-                "quota is used up; it resets Monday 00:00 UTC+8"
-            ),
+            ("429 Throttling.AllocationQuota: the weekly Coding Plan quota is used up; it resets Monday 00:00 UTC+8"),
             id="week-exceeded",
         ),
         pytest.param(
@@ -560,10 +540,7 @@ QUOTA = quota.parse(QUOTA_BODY)
             (),
             INVALID_API_KEY_403,
             OutcomeClass.KEY_REJECTED,
-            (
-                "403 AccessDenied: invalid api-key: likely an sk-sp- "
-                "Coding Plan key sent to a pay-as-you-go host"
-            ),
+            ("403 AccessDenied: invalid api-key: likely an sk-sp- Coding Plan key sent to a pay-as-you-go host"),
             id="sk-sp-on-payg",
         ),
         pytest.param(
@@ -586,9 +563,7 @@ QUOTA = quota.parse(QUOTA_BODY)
             "403: forbidden: the credentials are not allowed here (Forbidden)",
             id="forbidden",
         ),
-        pytest.param(
-            401, (), "", OutcomeClass.KEY_REJECTED, "401: the server refused the credentials", id="bare-401"
-        ),
+        pytest.param(401, (), "", OutcomeClass.KEY_REJECTED, "401: the server refused the credentials", id="bare-401"),
         pytest.param(
             200,
             (),
@@ -609,9 +584,7 @@ QUOTA = quota.parse(QUOTA_BODY)
             "404 ModelNotFound: no such model on this host (Model not exist)",
             id="model-not-found",
         ),
-        pytest.param(
-            404, (), "", OutcomeClass.NOT_FOUND, "404: no such endpoint on this host", id="bare-404"
-        ),
+        pytest.param(404, (), "", OutcomeClass.NOT_FOUND, "404: no such endpoint on this host", id="bare-404"),
         # Rule 8, 9.
         pytest.param(
             400,
@@ -689,9 +662,7 @@ QUOTA = quota.parse(QUOTA_BODY)
         pytest.param(204, (), "", OutcomeClass.OK, "204: success", id="ok-empty"),
     ],
 )
-def test_classify(
-    status: int, hops: tuple[Hop, ...], text: str, klass: OutcomeClass, explanation: str
-) -> None:
+def test_classify(status: int, hops: tuple[Hop, ...], text: str, klass: OutcomeClass, explanation: str) -> None:
     error = vendor.parse_error(status, None, text)
     assert vendor.classify(status, hops, error, quota.parse(text)) == (klass, explanation)
 

@@ -93,9 +93,7 @@ def _table(sweep: Sweep) -> list[str]:
     seen: Counter[str] = Counter(p.url for p in sweep.probes)
     shared = frozenset(url for url, n in seen.items() if n > 1)
     lines = ["## Results", "", "| Endpoint | Result |", "|---|---|"]
-    lines += [
-        f"| {endpoint(p, shared)} | {result(o)} |" for p, o in zip(sweep.probes, sweep.outcomes, strict=True)
-    ]
+    lines += [f"| {endpoint(p, shared)} | {result(o)} |" for p, o in zip(sweep.probes, sweep.outcomes, strict=True)]
     return lines
 
 

@@ -1,0 +1,111 @@
+"""The replica's HTTPS server: aiohttp over a trustme certificate, dispatching on the Host header."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from aiohttp.web_protocol import RequestHandler
+
+from prober.replica import behaviours
+from prober.replica.certs import make_tls
+
+
+class _CountingServer(web.Server):
+    """A low-level aiohttp server counting the connections it accepts (to prove client connection reuse)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.accepted = 0
+
+    def connection_made(self, handler: RequestHandler, transport: asyncio.Transport) -> None:
+        self.accepted += 1
+        super().connection_made(handler, transport)
+
+
+def _strip_port(host: str) -> str:
+    """`example.com:443` -> `example.com`, `[::1]:443` -> `::1`; lower-cased, without a trailing dot."""
+    if host.startswith("["):
+        host = host[1 : host.find("]")] if "]" in host else host[1:]
+    elif host.count(":") == 1:
+        host = host.split(":", 1)[0]
+    return host.rstrip(".").lower()
+
+
+def _url_host(host: str) -> str:
+    try:
+        is_v6 = ipaddress.ip_address(host).version == 6
+    except ValueError:
+        is_v6 = False
+    return f"[{host}]" if is_v6 else host
+
+
+class Replica:
+    """A running replica: where it listens, which CA to trust, how many connections it accepted."""
+
+    def __init__(self, runner: web.ServerRunner, server: _CountingServer, host: str, port: int, ca_path: Path) -> None:
+        self._runner = runner
+        self._server = server
+        self.host = host
+        self.port = port
+        self.ca_path = ca_path
+
+    @property
+    def url_host(self) -> str:
+        """The listening address as it goes into a URL (IPv6 in brackets)."""
+        return _url_host(self.host)
+
+    @property
+    def connect_to(self) -> str:
+        """curl --connect-to value sending every host:port here (`HOST:PORT:CONNECT_HOST:CONNECT_PORT`)."""
+        return f"::{self.url_host}:{self.port}"
+
+    @property
+    def connections(self) -> int:
+        """TCP (TLS) connections accepted so far."""
+        return self._server.accepted
+
+    async def close(self) -> None:
+        await self._runner.cleanup()
+
+
+async def start(*, host: str = "127.0.0.1", port: int = 0, latency: float = 0.0, directory: Path) -> Replica:
+    """Serve every behaviours.HOSTS name over TLS; `latency` seconds pass before each answer."""
+    tls = make_tls(behaviours.HOSTS, directory)
+
+    async def handle(request: web.BaseRequest) -> web.StreamResponse:
+        view = behaviours.Request(
+            method=request.method.upper(),
+            host=_strip_port(request.headers.get("Host", "")),
+            path=request.path,
+            query=dict(request.query.items()),
+            headers={k.lower(): v for k, v in request.headers.items()},
+            cookies=dict(request.cookies),
+            body=await request.text() if request.can_read_body else "",
+        )
+        if latency > 0:
+            await asyncio.sleep(latency)
+        result = behaviours.answer(view)
+        response = web.Response(status=result.status, body=result.body.encode() if result.body else None)
+        # aiohttp would announce itself; the replica says what it is unless a behaviour overrides it.
+        response.headers["Server"] = "prober-replica"
+        if result.content_type is not None:
+            response.headers["Content-Type"] = result.content_type
+        for name, value in result.headers:
+            response.headers[name] = value
+        return response
+
+    server = _CountingServer(handle)
+    runner = web.ServerRunner(server, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port, ssl_context=tls.server_context())
+    try:
+        await site.start()
+    except BaseException:
+        await runner.cleanup()
+        raise
+    bound_port = int(runner.addresses[0][1])
+    return Replica(runner, server, host, bound_port, tls.ca_path)

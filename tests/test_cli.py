@@ -1,0 +1,268 @@
+"""The command line as users run it: subprocess and click runner, canary secrets, bad input, the demo."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, quote_plus
+
+import pytest
+from aiohttp import web
+
+from prober.cli import cli
+from tests.conftest import CANARY_COOKIE, CANARY_KEY, Server
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def prober(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if k not in ("DASHSCOPE_API_KEY", "ALIBABA_CODING_PLAN_API_KEY")}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "prober", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd or ROOT,
+        timeout=60,
+        check=False,
+    )
+
+
+CATALOGUE = """\
+version: 1
+probes:
+  - id: echo-key
+    description: a hostile server echoing the key back everywhere
+    method: POST
+    url: https://api.example.test/echo
+    body: {json: {max_tokens: 1}}
+    auth: {key: [bearer, x-api-key, x-dashscope-api-key]}
+    tags: {region: intl, surface: api}
+    source: test
+  - id: echo-cookies
+    description: a hostile console echoing cookies back
+    url: https://console.example.test/echo
+    auth: cookies
+    tags: {region: intl, surface: console}
+    source: test
+  - id: redirect-with-secrets
+    description: a redirect whose Location carries the secrets
+    url: https://api.example.test/bounce
+    auth: key
+    tags: {region: intl, surface: api}
+    source: test
+  - id: redirect-cookies
+    description: a console redirect whose Location carries the cookies
+    url: https://console.example.test/bounce
+    auth: cookies
+    tags: {region: intl, surface: console}
+    source: test
+"""
+
+
+def _hostile_routes() -> dict[str, Callable[[web.Request], Any]]:
+    async def echo(request: web.Request) -> web.Response:
+        everything = " ".join(f"{k}={v}" for k, v in request.headers.items())
+        body = {
+            "code": "InvalidApiKey",
+            "message": f"Invalid API-key provided: {everything}",
+            "nested": {"deeper": [{"again": everything, "encoded": quote(everything)}]},
+            "request_id": request.headers.get("Authorization", "none"),
+        }
+        return web.json_response(
+            body,
+            status=401,
+            headers={"X-Echo": quote_plus(everything), "x-request-id": everything[:200].replace("\n", " ")},
+        )
+
+    async def bounce(request: web.Request) -> web.Response:
+        secret = request.headers.get("Authorization") or request.headers.get("Cookie") or ""
+        raise web.HTTPFound(f"/landing?echo={quote(secret, safe='')}&raw={quote_plus(secret)}")
+
+    async def landing(request: web.Request) -> web.Response:
+        return web.Response(text=f"landed with {request.query_string}")
+
+    return {
+        "api.example.test/echo": echo,
+        "console.example.test/echo": echo,
+        "api.example.test/bounce": bounce,
+        "console.example.test/bounce": bounce,
+        "api.example.test/landing": landing,
+        "console.example.test/landing": landing,
+    }
+
+
+def _forms(secret: str) -> list[str]:
+    return [secret, quote(secret, safe=""), quote_plus(secret), json.dumps(secret)[1:-1]]
+
+
+def test_no_canary_secret_appears_in_any_output(serve: Callable[..., Server], tmp_path: Path) -> None:
+    server = serve(_hostile_routes())
+    (tmp_path / "probes.yaml").write_text(CATALOGUE)
+    cookie_value = f"{CANARY_COOKIE}/+=&?"
+    (tmp_path / "cookies.txt").write_text(
+        f".example.test\tTRUE\t/\tTRUE\t0\tlogin_aliyunid_ticket\t{cookie_value}\n"
+        f"#HttpOnly_console.example.test\tFALSE\t/\tTRUE\t0\tcsrf\t{CANARY_COOKIE}-csrf\n"
+    )
+    out = tmp_path / "reports"
+    result = prober(
+        "run",
+        str(tmp_path / "probes.yaml"),
+        "--cookies",
+        str(tmp_path / "cookies.txt"),
+        "--connect-to",
+        server.connect_to,
+        "--cacert",
+        str(server.ca_path),
+        "--out",
+        str(out),
+        env={"DASHSCOPE_API_KEY": CANARY_KEY},
+    )
+    assert result.returncode == 0, result.stderr
+    # The secrets really went out and really came back: the test would fail if redaction did nothing.
+    assert any(CANARY_KEY in str(r) for r in server.seen.requests)
+    assert any(CANARY_COOKIE in str(r) for r in server.seen.requests)
+    rendered = prober("render", str(next(out.glob("*.json"))))
+    outputs = {"stdout": result.stdout, "stderr": result.stderr, "render": rendered.stdout}
+    outputs |= {p.name: p.read_text() for p in out.iterdir()}
+    assert len(outputs) == 5
+    for name, text in outputs.items():
+        for secret in (CANARY_KEY, CANARY_COOKIE, cookie_value):
+            for form in _forms(secret):
+                assert form not in text, f"{form!r} leaked into {name}"
+    report = json.loads(next(out.glob("*.json")).read_text())
+    assert "[REDACTED]" in json.dumps(report)
+    assert "sk-sp-… (" in report["environment"]["API key"]
+
+
+def test_render_reproduces_the_markdown_byte_for_byte(tmp_path: Path) -> None:
+    result = prober("demo", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    rendered = prober("render", str(tmp_path / "demo.json"))
+    assert rendered.stdout == (tmp_path / "demo.md").read_text()
+
+
+# The CodexBar #612 table, row for row: (endpoint cell, result cell).
+BUG_REPORT_TABLE = [
+    ("`dashscope-intl.aliyuncs.com/api/v1/policies`", "404"),
+    ("`dashscope-intl.aliyuncs.com/api/v1/usage`", "404"),
+    ("`dashscope-intl.aliyuncs.com/api/v1/subscriptions`", "404"),
+    ("`dashscope-intl.aliyuncs.com/api/v1/models`", "401 InvalidApiKey"),
+    ("`coding-intl.dashscope.aliyuncs.com/compatible-mode/v1/usage`", "404"),
+    ("`coding-intl.dashscope.aliyuncs.com/api/v1/quota`", "404"),
+    ("`coding-intl.dashscope.aliyuncs.com/v1/models`", "404"),
+]
+
+
+def test_demo_reproduces_the_bug_report_findings(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    result = CliRunner().invoke(cli, ["demo", "--out", str(tmp_path)], catch_exceptions=False)
+    assert result.exit_code == 0
+    markdown = (tmp_path / "demo.md").read_text()
+    rows = [line for line in markdown.splitlines() if line.startswith("| `")]
+    parsed = [tuple(cell.strip() for cell in row.strip("|").split(" | ")) for row in rows]
+    assert parsed[: len(BUG_REPORT_TABLE)] == BUG_REPORT_TABLE
+    table = dict(parsed)
+    # #612 §1: the key on the console gateway, in each of the three header styles.
+    for style in ("bearer", "x-api-key", "x-dashscope-api-key"):
+        cell = f"`POST modelstudio.console.alibabacloud.com/data/api.json` ({style})"
+        assert table[cell] == "200 ConsoleNeedLogin"
+    # #612 §2: INTL passport cookies on the RPC host end at the passport login page.
+    assert table["`POST bailian-singapore-cs.alibabacloud.com/data/api.json`"] == "302 → passport.alibabacloud.com"
+    # #612 §4: the sk-sp key works for inference, with no rate-limit headers.
+    assert table["`POST coding-intl.dashscope.aliyuncs.com/apps/anthropic/v1/messages` (bearer)"] == "200"
+    assert "Expectations:" in markdown and " 0 unexpected" in markdown
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "needle"),
+    [
+        (["run", "missing.yaml"], {}, "Error: cannot read catalogue missing.yaml"),
+        (["run", "--bogus"], {}, "Error: No such option '--bogus'"),
+        (["run", "--concurrency", "0"], {}, "Error: Invalid value for '--concurrency'"),
+        (["run", "--format", "pdf"], {}, "unknown format 'pdf'"),
+        (["run", "--connect-to", "nonsense"], {}, "--connect-to 'nonsense' has 1 fields, expected 4"),
+        (["run", "--cookies", "/nonexistent/cookies.txt"], {}, "Error: cannot read cookie file"),
+        (["run", "--key-env", "NOT_SET_ANYWHERE"], {}, "environment variable NOT_SET_ANYWHERE is not set"),
+        (["run"], {"DASHSCOPE_API_KEY": "  "}, "the API key from $DASHSCOPE_API_KEY is empty"),
+        (["run", "--cacert", "/nonexistent/ca.pem"], {}, "Error: cannot load --cacert"),
+        (["render", "probes.yaml"], {}, "is not JSON"),
+    ],
+)
+def test_bad_input_is_one_clear_line_and_exit_2(
+    args: list[str], env: dict[str, str], needle: str, tmp_path: Path
+) -> None:
+    result = prober(*args, "--out", str(tmp_path), env=env) if args[0] == "run" else prober(*args, env=env)
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert needle in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_debug_shows_the_traceback() -> None:
+    result = prober("--debug", "run", "missing.yaml")
+    assert result.returncode != 0
+    assert "Traceback" in result.stderr
+
+
+def test_unwritable_out_is_an_error_before_any_probe(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = prober("run", "--out", str(blocker / "reports"), "--connect-to", "::127.0.0.1:9")
+    assert result.returncode == 2
+    assert "cannot create report directory" in result.stderr
+
+
+def test_check_lists_every_located_problem(tmp_path: Path) -> None:
+    bad = tmp_path / "probes.yaml"
+    bad.write_text(
+        "version: 1\nprobes:\n  - id: a\n    description: d\n    methd: GET\n    url: https://x.test/\n"
+        "    tags: {region: intl, surface: api}\n    source: s\n  - id: a\n    description: d\n"
+        "    url: ftp://x.test/\n    tags: {region: intl, surface: api}\n    source: s\n"
+    )
+    result = prober("check", str(bad))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) >= 3
+    assert all(line.startswith(f"Error: {bad}:") for line in lines)
+    assert "did you mean 'method'?" in result.stderr
+
+
+def test_check_and_list_the_shipped_catalogue() -> None:
+    checked = prober("check")
+    assert checked.returncode == 0 and "OK" in checked.stdout
+    listed = prober("list")
+    assert "console-gateway-intl/x-dashscope-api-key" in listed.stdout
+    assert "intl console free" in listed.stdout
+
+
+def test_whitespace_around_the_key_is_stripped_and_said(serve: Callable[..., Server], tmp_path: Path) -> None:
+    server = serve({})
+    result = prober(
+        "run",
+        "--select",
+        "dashscope-intl-policies",
+        "--connect-to",
+        server.connect_to,
+        "--cacert",
+        str(server.ca_path),
+        "--out",
+        str(tmp_path),
+        env={"DASHSCOPE_API_KEY": f"  {CANARY_KEY}\n"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "stripped surrounding whitespace" in result.stderr
+    assert CANARY_KEY not in result.stderr + result.stdout
+
+
+def test_version_and_python_dash_m() -> None:
+    result = prober("--version")
+    assert result.returncode == 0 and result.stdout.startswith("prober, version ")

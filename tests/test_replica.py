@@ -1,0 +1,359 @@
+"""The replica over real TLS: real hostnames resolved to loopback, a client trusting only the replica's CA."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import ssl
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import aiohttp
+import pytest
+import yaml
+from aiohttp.abc import AbstractResolver, ResolveResult
+
+from prober.replica import behaviours
+from prober.replica.behaviours import HOSTS
+from prober.replica.server import Replica, start
+
+CATALOGUE = Path(__file__).resolve().parent.parent / "probes.yaml"
+KEY = "sk-sp-replica-test-key"
+
+# The cookies #612 found in an INTL browser: passport cookies, no login_aliyunid_ticket.
+INTL_PASSPORT_COOKIES = {
+    "login_current_pk": "5000000000000000",
+    "login_aliyunid_pk": "5000000000000000",
+    "login_aliyunid": "user@example.com",
+    "aliyunid_third_login_state": "1",
+    "cr_token": "cr",
+    "help_csrf": "csrf",
+}
+CN_TICKET_COOKIES = {"login_aliyunid_ticket": "ticket", "login_aliyunid_pk": "1000000000000000"}
+
+# Probes whose answer no source records; the replica says so (501, x-replica: unmodelled) on purpose.
+DOCUMENTED_UNKNOWNS = {"qwencloud-cli-account-info", "qwencloud-home-user-info"}
+
+# CodexBar #612 section 3, row for row.
+TABLE_612 = [
+    ("https://dashscope-intl.aliyuncs.com/api/v1/policies", 404),
+    ("https://dashscope-intl.aliyuncs.com/api/v1/usage", 404),
+    ("https://dashscope-intl.aliyuncs.com/api/v1/subscriptions", 404),
+    ("https://dashscope-intl.aliyuncs.com/api/v1/models", 401),
+    ("https://coding-intl.dashscope.aliyuncs.com/compatible-mode/v1/usage", 404),
+    ("https://coding-intl.dashscope.aliyuncs.com/api/v1/quota", 404),
+    ("https://coding-intl.dashscope.aliyuncs.com/v1/models", 404),
+]
+
+KEY_HEADERS = {
+    "bearer": ("Authorization", f"Bearer {KEY}"),
+    "x-api-key": ("x-api-key", KEY),
+    "x-dashscope-api-key": ("X-DashScope-API-Key", KEY),
+}
+
+
+class LoopbackResolver(AbstractResolver):
+    """Sends every name to the replica, so URLs keep their real hostnames (SNI, certificate checks)."""
+
+    def __init__(self, port: int) -> None:
+        self._port = port
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        return [
+            {
+                "hostname": host,
+                "host": "127.0.0.1",
+                "port": self._port,
+                "family": socket.AF_INET,
+                "proto": 0,
+                "flags": socket.AI_NUMERICHOST,
+            }
+        ]
+
+    async def close(self) -> None:
+        return None
+
+
+Scenario = Callable[[Replica, aiohttp.ClientSession], Awaitable[None]]
+
+
+def run(tmp_path: Path, scenario: Scenario, latency: float = 0.0) -> None:
+    async def main() -> None:
+        replica = await start(port=0, latency=latency, directory=tmp_path)
+        try:
+            context = ssl.create_default_context(cafile=str(replica.ca_path))
+            connector = aiohttp.TCPConnector(ssl=context, resolver=LoopbackResolver(replica.port))
+            async with aiohttp.ClientSession(connector=connector) as session:
+                await scenario(replica, session)
+        finally:
+            await replica.close()
+
+    asyncio.run(main())
+
+
+def cookie_header(cookies: dict[str, str]) -> str:
+    return "; ".join(f"{name}={value}" for name, value in cookies.items())
+
+
+def test_certificate_is_written_and_trusted(tmp_path: Path) -> None:
+    async def scenario(replica: Replica, session: aiohttp.ClientSession) -> None:
+        assert replica.ca_path == tmp_path / "ca.pem"
+        assert replica.ca_path.read_text().startswith("-----BEGIN CERTIFICATE-----")
+        assert replica.connect_to == f"::127.0.0.1:{replica.port}"
+        assert replica.url_host == "127.0.0.1"
+        # The leaf also covers the socket address itself.
+        async with session.get(f"https://127.0.0.1:{replica.port}/") as response:
+            assert response.status == 501
+
+    run(tmp_path, scenario)
+
+
+def test_table_612_row_for_row(tmp_path: Path) -> None:
+    async def scenario(replica: Replica, session: aiohttp.ClientSession) -> None:
+        seen = []
+        for url, _ in TABLE_612:
+            async with session.get(url, headers={"Authorization": f"Bearer {KEY}"}) as response:
+                await response.read()
+                seen.append((url, response.status))
+        assert seen == TABLE_612
+        async with session.get(TABLE_612[3][0], headers={"Authorization": f"Bearer {KEY}"}) as response:
+            body = await response.json()
+        assert body["code"] == "InvalidApiKey"
+        assert body["message"] == "Invalid API-key provided."
+        assert body["request_id"]
+        # Seven requests to two hosts over keep-alive: one connection per host.
+        assert replica.connections == 2
+
+    run(tmp_path, scenario)
+
+
+@pytest.mark.parametrize("style", sorted(KEY_HEADERS))
+def test_console_gateway_answers_console_need_login_for_each_key_style(tmp_path: Path, style: str) -> None:
+    name, value = KEY_HEADERS[style]
+    url = (
+        "https://modelstudio.console.alibabacloud.com/data/api.json?action=zeldaEasy.broadscope-bailian."
+        "codingPlan.queryCodingPlanInstanceInfoV2&product=broadscope-bailian&api=queryCodingPlanInstanceInfoV2"
+        "&currentRegionId=ap-southeast-1"
+    )
+    payload = {"queryCodingPlanInstanceInfoRequest": {"commodityCode": "sfm_codingplan_public_intl"}}
+
+    async def scenario(replica: Replica, session: aiohttp.ClientSession) -> None:
+        async with session.post(url, json=payload, headers={name: value}) as response:
+            assert response.status == 200
+            assert response.headers["x-replica-behaviour"] == "console-gateway"
+            body = await response.json()
+        assert body["code"] == "ConsoleNeedLogin"
+        assert body["message"] == "You need to log in."
+        assert body["successResponse"] is False
+        assert body["requestId"]
+
+    run(tmp_path, scenario)
+
+
+def test_intl_passport_cookies_are_redirected_to_passport(tmp_path: Path) -> None:
+    url = (
+        "https://bailian-singapore-cs.alibabacloud.com/data/api.json?action=IntlBroadScopeAspnGateway"
+        "&product=sfm_bailian&api=zeldaEasy.broadscope-bailian.codingPlan.queryCodingPlanInstanceInfoV2"
+        "&_v=undefined"
+    )
+
+    async def scenario(replica: Replica, session: aiohttp.ClientSession) -> None:
+        headers = {"Cookie": cookie_header(INTL_PASSPORT_COOKIES)}
+        form = {"params": "{}", "region": "ap-southeast-1", "sec_token": ""}
+        async with session.post(url, data=form, headers=headers, allow_redirects=False) as response:
+            assert response.status == 302
+            location = response.headers["Location"]
+        target = urlsplit(location)
+        assert target.scheme == "https"
+        assert target.hostname == "passport.alibabacloud.com"
+        assert parse_qs(target.query)[behaviours.LOGIN_RETURN_PARAM] == [url]
+        async with session.get(location) as response:
+            assert response.status == 200
+            page = await response.text()
+        assert "passport.alibabacloud.com" in page
+        assert 'type="password"' in page
+
+    run(tmp_path, scenario)
+
+
+def test_cn_console_without_ticket_goes_to_signin(tmp_path: Path) -> None:
+    async def scenario(replica: Replica, session: aiohttp.ClientSession) -> None:
+        url = "https://bailian.console.aliyun.com/cn-beijing/?tab=model"
+        async with session.get(url, allow_redirects=False) as response:
+            assert response.status == 302
+            assert urlsplit(response.headers["Location"]).hostname == "signin.aliyun.com"
+
+    run(tmp_path, scenario)
+
+
+def test_cn_ticket_session_gets_the_quota(tmp_path: Path) -> None:
+    url = (
+        "https://bailian-cs.console.aliyun.com/data/api.json?action=BroadScopeAspnGateway&product=sfm_bailian"
+        "&api=zeldaEasy.broadscope-bailian.codingPlan.queryCodingPlanInstanceInfoV2&_v=undefined"
+    )
+
+    async def scenario(replica: Replica, session: aiohttp.ClientSession) -> None:
+        headers = {"Cookie": cookie_header(CN_TICKET_COOKIES)}
+        form = {"params": "{}", "region": "cn-beijing", "sec_token": ""}
+        async with session.post(url, data=form, headers=headers, allow_redirects=False) as response:
+            assert response.status == 200
+            body = await response.json()
+        instances = body["data"]["DataV2"]["data"]["data"]["codingPlanInstanceInfos"]
+        assert instances[0]["status"] == "VALID"
+        info = instances[0]["codingPlanQuotaInfo"]
+        assert (info["per5HourTotalQuota"], info["perWeekTotalQuota"], info["perBillMonthTotalQuota"]) == (
+            6000,
+            45000,
+            90000,
+        )
+        for window in ("per5Hour", "perWeek", "perBillMonth"):
+            assert 0 <= info[f"{window}UsedQuota"] <= info[f"{window}TotalQuota"]
+            assert info[f"{window}QuotaNextRefreshTime"] > time.time() * 1000
+
+    run(tmp_path, scenario)
+
+
+def test_anthropic_messages_answer_without_rate_limit_headers(tmp_path: Path) -> None:
+    url = "https://coding-intl.dashscope.aliyuncs.com/apps/anthropic/v1/messages"
+    payload = {"model": "qwen3-coder-plus", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 1}
+
+    async def scenario(replica: Replica, session: aiohttp.ClientSession) -> None:
+        for name, value in (KEY_HEADERS["bearer"], KEY_HEADERS["x-api-key"]):
+            async with session.post(url, json=payload, headers={name: value}) as response:
+                assert response.status == 200
+                assert response.headers["server"] == "istio-envoy"
+                assert "x-request-id" in response.headers
+                assert not [h for h in response.headers if h.lower().startswith("x-ratelimit")]
+                assert (await response.json())["type"] == "message"
+        async with session.post(url, json=payload, headers={"Authorization": "Bearer sk-general"}) as response:
+            assert response.status == 401
+            assert "invalid access token or token expired" in await response.text()
+
+    run(tmp_path, scenario)
+
+
+def test_latency_is_applied(tmp_path: Path) -> None:
+    async def scenario(replica: Replica, session: aiohttp.ClientSession) -> None:
+        started = time.monotonic()
+        async with session.get(TABLE_612[0][0]) as response:
+            assert response.status == 404
+        assert time.monotonic() - started >= 0.3
+
+    run(tmp_path, scenario, latency=0.3)
+
+
+def test_unknown_paths_are_unmodelled_not_invented(tmp_path: Path) -> None:
+    async def scenario(replica: Replica, session: aiohttp.ClientSession) -> None:
+        for url in (
+            "https://dashscope-intl.aliyuncs.com/api/v1/not-a-path",
+            "https://coding-intl.dashscope.aliyuncs.com/v1/models?x=1",  # right path, wrong method below
+        ):
+            async with session.delete(url) as response:
+                assert response.status == 501
+                assert response.headers["x-replica"] == "unmodelled"
+                assert response.headers["x-replica-behaviour"] == "unmodelled"
+                body = await response.json()
+                assert body["replica"] == "not modelled"
+                assert body["detail"]
+
+    run(tmp_path, scenario)
+
+
+# ----------------------------------------------------------------------------------------------------
+# The shipped catalogue against the replica (parsed here with yaml; the loader is separate work).
+# ----------------------------------------------------------------------------------------------------
+
+
+def expand(entries: list[dict[str, Any]]) -> Iterator[tuple[str, dict[str, Any], str, str | None]]:
+    """(id, entry, url, key style) for every probe after hosts: and key-style expansion."""
+    for entry in entries:
+        hosts = entry.get("hosts") or [None]
+        auth = entry.get("auth", "none")
+        styles: list[str | None]
+        if isinstance(auth, dict):
+            style = auth["key"]
+            styles = list(style) if isinstance(style, list) else [style]
+        else:
+            styles = ["bearer"] if auth == "key" else [None]
+        for host in hosts:
+            url = entry["url"].replace("{host}", host) if host else entry["url"]
+            for style in styles:
+                probe_id = entry["id"] + (f"/{host}" if host else "") + (f"/{style}" if len(styles) > 1 else "")
+                yield probe_id, entry, url, style
+
+
+def catalogue_probes() -> list[tuple[str, dict[str, Any], str, str | None]]:
+    document = yaml.safe_load(CATALOGUE.read_text())
+    assert document["version"] == 1
+    return list(expand(document["probes"]))
+
+
+def test_catalogue_hosts_are_all_served() -> None:
+    hosts = {urlsplit(url).hostname or "" for _, _, url, _ in catalogue_probes()}
+    assert hosts <= HOSTS, sorted(h for h in hosts if h not in HOSTS)
+
+
+def test_catalogue_ids_are_unique_after_expansion() -> None:
+    ids = [probe_id for probe_id, _, _, _ in catalogue_probes()]
+    assert len(ids) == len(set(ids))
+
+
+def test_catalogue_starts_with_the_612_table() -> None:
+    first = catalogue_probes()[: len(TABLE_612)]
+    assert [(url, entry["expect"]["status"]) for _, entry, url, _ in first] == [
+        (url, [status]) for url, status in TABLE_612
+    ]
+
+
+def request_parts(entry: dict[str, Any], style: str | None) -> tuple[dict[str, str], str | None]:
+    """Headers (credentials included, as the runner will attach them) and the encoded body of one probe."""
+    headers = {str(name): str(value) for name, value in (entry.get("headers") or {}).items()}
+    if style is not None:
+        name, value = KEY_HEADERS[style]
+        headers[name] = value
+    elif entry.get("auth") == "cookies":
+        headers["Cookie"] = cookie_header(INTL_PASSPORT_COOKIES)
+    content = entry.get("body")
+    if content is None:
+        return headers, None
+    if "json" in content:
+        headers["Content-Type"] = "application/json"
+        return headers, json.dumps(content["json"])
+    headers["Content-Type"] = "application/x-www-form-urlencoded"
+    form = {k: v if isinstance(v, str) else json.dumps(v) for k, v in content["form"].items()}
+    return headers, urlencode(form)
+
+
+def test_every_catalogue_probe_gets_a_modelled_answer(tmp_path: Path) -> None:
+    """Over the wire, with a sk-sp key and #612's INTL passport cookies: only documented unknowns 501."""
+
+    async def scenario(replica: Replica, session: aiohttp.ClientSession) -> None:
+        unmodelled = set()
+        for probe_id, entry, url, style in catalogue_probes():
+            headers, body = request_parts(entry, style)
+            async with session.request(
+                entry["method"], url, headers=headers, data=body, allow_redirects=False
+            ) as response:
+                await response.read()
+                assert response.headers["x-replica-behaviour"] != "unmodelled", probe_id
+                if response.status == 501:
+                    unmodelled.add(entry["id"])
+                elif "status" in entry.get("expect", {}):
+                    assert response.status in entry["expect"]["status"], probe_id
+        assert unmodelled == DOCUMENTED_UNKNOWNS
+
+    run(tmp_path, scenario)
+
+
+def test_every_behaviour_cites_a_source() -> None:
+    names = [behaviour.name for behaviour in behaviours.BEHAVIOURS]
+    assert len(names) == len(set(names))
+    for behaviour in behaviours.BEHAVIOURS:
+        assert behaviour.source.strip(), behaviour.name
+        assert behaviour.hosts <= HOSTS
