@@ -29,19 +29,7 @@ _COSTS = ("free", "billable")
 _STYLES = tuple(style.value for style in KeyStyle)
 _CLASSES = tuple(klass.value for klass in OutcomeClass)
 _TOP_KEYS = ("version", "probes")
-_PROBE_KEYS = (
-    "id",
-    "description",
-    "method",
-    "url",
-    "hosts",
-    "headers",
-    "body",
-    "auth",
-    "tags",
-    "expect",
-    "source",
-)
+_PROBE_KEYS = ("id", "description", "method", "url", "hosts", "headers", "body", "auth", "tags", "expect", "source")
 _REQUIRED = {  # key -> what it holds, for the "missing" message
     "id": "a unique name like 'dashscope-intl-policies'",
     "description": "what the probe checks, in words",
@@ -58,7 +46,7 @@ _MERGE = "tag:yaml.org,2002:merge"
 # libyaml composes ~10x faster; pure PyYAML is the fallback and gives the clearer syntax messages.
 _FAST: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-Located = tuple["Probe", int]  # an expanded probe and the line it came from
+_Located = tuple[Probe, int]  # an expanded probe and the line that made its id
 
 
 def load(path: Path | str) -> Catalogue:
@@ -87,8 +75,8 @@ def parse(text: str, name: str = "probes.yaml") -> Catalogue:
 
 
 def _parse(text: str, name: str, sha256: str) -> Catalogue:
-    # The cyclic GC rescans the growing node tree again and again while it is built, which made a
-    # 5,000-probe catalogue take 6x longer than 1,000 probes; nothing built here is cyclic garbage.
+    # The cyclic GC rescans the growing node tree again and again while it is built: with it on, 5,000
+    # probes took 10x as long as 1,000. Any cycles (YAML aliases) are collected once it is back on.
     collecting = gc.isenabled()
     gc.disable()
     try:
@@ -154,7 +142,7 @@ class _Builder(SafeConstructor):
             return super().construct_object(node, deep)
         except ValueError as exc:  # e.g. 2024-13-01 read as a date, or an int beyond Python's digit limit
             raise ConstructorError(
-                None, None, f"cannot read {node.value!r}: {exc}; quote it to keep it as text", node.start_mark
+                None, None, f"cannot read {_q(str(node.value))}: {exc}; quote it to keep it as text", node.start_mark
             ) from exc
 
     def construct_located_map(self, node: MappingNode) -> Iterator[_Map]:
@@ -302,14 +290,20 @@ def _show(value: Any) -> str:
     if isinstance(value, int | float):
         return str(value)
     if isinstance(value, list):
-        return "a list"
+        return "a list" if value else "an empty list"
     if isinstance(value, dict):
-        return "a mapping"
+        return "a mapping" if value else "an empty mapping"
     return f"a {type(value).__name__}"
 
 
 def _one_of(options: Sequence[str]) -> str:
     return ", ".join(options)
+
+
+def _not_one_of(what: str, value: Any, options: Sequence[str]) -> str:
+    if isinstance(value, list | dict):
+        return f"{what} must be one of {_one_of(options)}, not {_show(value)}"
+    return f"{what} {_show(value)} is not one of {_one_of(options)}"
 
 
 def _check_keys(fields: _Fields, mapping: _Map, known: Sequence[str], where: str = "") -> set[str]:
@@ -362,22 +356,25 @@ def _check_catalogue(root: Any, root_line: int, problems: _Problems) -> tuple[li
             spans.append((item.start, item.end, label))
         if base is not None:
             _remember_id(base, base_line, label, ids, problems)
+        repeated: set[str] = set()  # report an id that a probe's expansion repeats only once
         for probe, probe_line in expanded:
-            if probe.id != base:
-                _remember_id(probe.id, probe_line, label, ids, problems)
+            if (
+                probe.id != base
+                and probe.id not in repeated
+                and not _remember_id(probe.id, probe_line, label, ids, problems)
+            ):
+                repeated.add(probe.id)
             probes.append(probe)
     return probes, spans
 
 
-def _remember_id(ident: str, line: int, label: str, ids: dict[str, int], problems: _Problems) -> None:
-    if ident in ids:
-        problems.add(
-            line,
-            f"duplicate id {_q(ident)} (first at line {ids[ident]}); every probe id must be unique",
-            label,
-        )
-    else:
+def _remember_id(ident: str, line: int, label: str, ids: dict[str, int], problems: _Problems) -> bool:
+    """Note the first line of `ident`; report it and return False if it was seen before."""
+    if ident not in ids:
         ids[ident] = line
+        return True
+    problems.add(line, f"duplicate id {_q(ident)} (first at line {ids[ident]}); every probe id must be unique", label)
+    return False
 
 
 def _check_version(top: _Fields, suggested: set[str]) -> None:
@@ -407,7 +404,7 @@ def _probe_list(top: _Fields, suggested: set[str]) -> _Seq:
     return items
 
 
-def _check_probe(item: Any, line: int, index: int, problems: _Problems) -> tuple[str, str | None, int, list[Located]]:
+def _check_probe(item: Any, line: int, index: int, problems: _Problems) -> tuple[str, str | None, int, list[_Located]]:
     """The probe's label, its valid id or None, the id's line, and its expansion (empty on any problem)."""
     if not isinstance(item, _Map):
         problems.add(
@@ -458,11 +455,11 @@ def _expand(
     line: int,
     hosts: list[tuple[str, int]] | None,
     styles: list[tuple[KeyStyle, int]] | None,
-) -> list[Located]:
+) -> list[_Located]:
     """One probe per host and key style (hosts outer), each with the line that makes its id."""
     if hosts is None and styles is None:
         return [(template, line)]
-    probes: list[Located] = []
+    probes: list[_Located] = []
     seen_hosts: set[str] = set()
     for host, host_line in hosts if hosts is not None else [("", 0)]:
         repeated_host = host in seen_hosts
@@ -521,7 +518,7 @@ def _method(fields: _Fields) -> str:
         return "GET"
     if isinstance(value, str) and value.upper() in _METHODS:
         return value.upper()
-    fields.add("method", f"method {_show(value)} is not one of {_one_of(_METHODS)}")
+    fields.add("method", _not_one_of("method", value, _METHODS))
     return "GET"
 
 
@@ -674,14 +671,13 @@ def _auth(fields: _Fields) -> tuple[Auth, KeyStyle | None, list[tuple[KeyStyle, 
         return Auth.COOKIES, None, None
     if value == "key":
         return Auth.KEY, KeyStyle.BEARER, None
-    if isinstance(value, _Map) and "key" in value:
-        _check_keys(fields, value, ("key",), "auth")
-        return _key_styles(fields, value["key"], value.lines["key"])
-    fields.add(
-        "auth",
-        f"auth {_show(value)} is not one of none, cookies, key, {{key: STYLE}} or {{key: [STYLE, ...]}} "
-        f"with STYLE one of {_one_of(_STYLES)}",
-    )
+    if isinstance(value, _Map) and value:
+        _check_keys(fields, value, ("key",), "auth")  # a mapping without 'key' has an unknown key to report
+        if "key" in value:
+            return _key_styles(fields, value["key"], value.lines["key"])
+        return Auth.NONE, None, None
+    options = ("none", "cookies", "key", "{key: STYLE}", "{key: [STYLE, ...]}")
+    fields.add("auth", f"{_not_one_of('auth', value, options)}, with STYLE one of {_one_of(_STYLES)}")
     return Auth.NONE, None, None
 
 
@@ -704,7 +700,7 @@ def _key_styles(
 def _key_style(fields: _Fields, value: Any, line: int) -> KeyStyle | None:
     if isinstance(value, str) and value in _STYLES:
         return KeyStyle(value)
-    fields.add_at(line, f"key style {_show(value)} is not one of {_one_of(_STYLES)}")
+    fields.add_at(line, _not_one_of("key style", value, _STYLES))
     return None
 
 
@@ -715,7 +711,7 @@ def _choice(fields: _Fields, mapping: _Map, key: str, options: Sequence[str], wh
         return None
     if isinstance(value, str) and value in options:
         return value
-    fields.add_at(mapping.lines[key], f"{where}.{key} {_show(value)} is not one of {_one_of(options)}")
+    fields.add_at(mapping.lines[key], _not_one_of(f"{where}.{key}", value, options))
     return None
 
 

@@ -260,8 +260,8 @@ BAD = {
         "8: probe 'policies': key style 'basic' is not one of bearer, x-api-key, x-dashscope-api-key"
     ),
     "bad_auth_kind.yaml": (
-        "8: probe 'policies': auth 'token' is not one of none, cookies, key, {key: STYLE} or "
-        "{key: [STYLE, ...]} with STYLE one of bearer, x-api-key, x-dashscope-api-key"
+        "8: probe 'policies': auth 'token' is not one of none, cookies, key, {key: STYLE}, {key: [STYLE, ...]}, "
+        "with STYLE one of bearer, x-api-key, x-dashscope-api-key"
     ),
     "bad_credential_header.yaml": (
         "10: probe 'policies': header 'authorization' is not allowed in headers: "

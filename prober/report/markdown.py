@@ -11,6 +11,10 @@ from prober.model import Auth, Outcome, OutcomeClass, Probe, Sweep
 from prober.report import curl
 
 
+# Classes a bare status already says; any other class is named in the table when the vendor gave no code.
+_SELF_EVIDENT = frozenset({OutcomeClass.OK, OutcomeClass.NOT_FOUND, OutcomeClass.REDIRECT_TO_LOGIN})
+
+
 def _cell(text: str) -> str:
     """Make text safe inside a Markdown table cell."""
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
@@ -57,6 +61,8 @@ def result(outcome: Outcome) -> str:
             text += " (redirect loop)"
         if outcome.vendor_error and outcome.vendor_error.code and outcome.vendor_error.shape != "html_login":
             text += f" {outcome.vendor_error.code}"
+        elif outcome.klass not in _SELF_EVIDENT:
+            text += f" ({outcome.klass.value})"
         limits = ratelimit.summary(outcome.rate_limits)
         if limits:
             text += f" · {limits}"

@@ -1,0 +1,126 @@
+"""Golden-file tests of the pure renderers over a hand-built sweep, and the JSON round trip."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from prober import serial
+from prober.model import (
+    Auth,
+    Body,
+    BodyKind,
+    Expect,
+    Hop,
+    KeyStyle,
+    Outcome,
+    OutcomeClass,
+    Probe,
+    Quota,
+    QuotaWindow,
+    Sweep,
+    Tags,
+    Timings,
+    VendorError,
+)
+from prober.report import Format, curl, markdown, renderer
+
+GOLDEN = Path(__file__).parent / "data" / "golden"
+GATEWAY = "https://modelstudio.console.alibabacloud.com/data/api.json?action=x"
+
+
+def _sweep() -> Sweep:
+    probes = (
+        Probe("policies", "INTL policies", "GET", "https://dashscope-intl.aliyuncs.com/api/v1/policies",
+              auth=Auth.KEY, key_style=KeyStyle.BEARER, tags=Tags("intl", "api"),
+              expect=Expect(statuses=(404,)), source="CodexBar #612 row 1"),
+        Probe("gateway/x-api-key", "console gateway", "POST", GATEWAY, headers=(("Accept", "*/*"),),
+              body=Body(BodyKind.JSON, '{"a":"it\'s"}'), auth=Auth.KEY, key_style=KeyStyle.X_API_KEY,
+              tags=Tags("intl", "console"), expect=Expect(statuses=(200,), klass=OutcomeClass.OK), source="A1"),
+        Probe("gateway/bearer", "console gateway", "POST", GATEWAY, auth=Auth.KEY, key_style=KeyStyle.BEARER,
+              tags=Tags("intl", "console"), source="A1"),
+        Probe("rpc", "RPC host | with a pipe", "POST", "https://bailian-cs.console.aliyun.com/data/api.json",
+              body=Body(BodyKind.FORM, "params=%7B%7D&region=cn-beijing"), auth=Auth.COOKIES,
+              tags=Tags("cn", "console"), source="A1 row 4"),
+        Probe("messages", "inference", "POST", "https://coding-intl.dashscope.aliyuncs.com/apps/anthropic/v1/messages",
+              auth=Auth.KEY, key_style=KeyStyle.BEARER, tags=Tags("intl", "inference", "billable"), source="#612"),
+        Probe("gone", "dns", "GET", "https://nowhere.example.test/", tags=Tags("global", "api"), source="t"),
+    )
+    outcomes = (
+        Outcome("policies", OutcomeClass.NOT_FOUND, "404: no such endpoint on this host", status=404,
+                reason="Not Found", hops=(Hop("GET", probes[0].url, 404, "Not Found", key_sent=True),),
+                final_url=probes[0].url, timings=Timings(12.5, 1.0, 5.0, 10.0), remote_addr="127.0.0.1:8443",
+                diagnostics=(("x-request-id", "abc"), ("server", "istio-envoy")), expected=True),
+        Outcome("gateway/x-api-key", OutcomeClass.CONSOLE_LOGIN_REQUIRED, "200 ConsoleNeedLogin: console only",
+                status=200, reason="OK", hops=(Hop("POST", GATEWAY, 200, "OK", key_sent=True),),
+                content_type="application/json", body_excerpt='{"code":"ConsoleNeedLogin"}', body_bytes=27,
+                vendor_error=VendorError("console", "ConsoleNeedLogin", "You need to log in.", "rid-1"),
+                rate_limits=(("x-ratelimit-remaining-requests", "17"),), expected=False,
+                unexpected_reason="expected class ok, got console_login_required"),
+        Outcome("gateway/bearer", OutcomeClass.SKIPPED, "no API key: set DASHSCOPE_API_KEY"),
+        Outcome("rpc", OutcomeClass.REDIRECT_TO_LOGIN, "302 → signin.aliyun.com: login", status=200, reason="OK",
+                hops=(Hop("POST", probes[3].url, 302, "Found", location="https://signin.aliyun.com/login?x=1",
+                          cookies_sent=("login_aliyunid_pk", "cna")),
+                      Hop("GET", "https://signin.aliyun.com/login?x=1", 200, "OK")),
+                final_url="https://signin.aliyun.com/login?x=1", body_excerpt="<html>```fenced```</html>",
+                body_bytes=300000, body_truncated=True),
+        Outcome("messages", OutcomeClass.OK, "200: quota", status=200, reason="OK",
+                hops=(Hop("POST", probes[4].url, 200, "OK", key_sent=True),),
+                quota=Quota("pro", "VALID", (QuotaWindow("5h", 12, 6000, "2026-11-29T13:00:00Z"),
+                                             QuotaWindow("week", 300, 45000, None)))),
+        Outcome("gone", OutcomeClass.DNS_ERROR, "the host name did not resolve",
+                error="ClientConnectorDNSError: Cannot connect", timings=Timings(3.0)),
+    )
+    return Sweep(
+        environment=(("Tool", "prober 0.0.0"), ("API key", "sk-sp-… (38 chars, fingerprint sha256:0123456789)")),
+        probes=probes, outcomes=outcomes, started_at="2026-11-29T08:00:00Z", finished_at="2026-11-29T08:00:01Z",
+    )
+
+
+@pytest.mark.parametrize("fmt", list(Format))
+def test_renderers_match_golden_files(fmt: Format) -> None:
+    text = renderer(fmt)(_sweep())
+    path = GOLDEN / f"report{fmt.suffix}"
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.write_text(text)
+    assert text == path.read_text()
+
+
+def test_every_format_has_a_renderer() -> None:
+    for fmt in Format:
+        assert callable(renderer(fmt))
+
+
+def test_json_round_trip_is_lossless() -> None:
+    sweep = _sweep()
+    assert serial.load(json.loads(renderer(Format.JSON)(sweep))) == sweep
+
+
+def test_other_schema_versions_fail_clearly() -> None:
+    from prober.errors import ReportError
+
+    with pytest.raises(ReportError, match="schema_version 99"):
+        serial.load({"schema_version": 99})
+    with pytest.raises(ReportError, match="not a prober JSON report"):
+        serial.load([1, 2])
+
+
+@pytest.mark.parametrize(
+    ("index", "cell"),
+    [(0, "404"), (1, "200 ConsoleNeedLogin · x-ratelimit-remaining-requests 17 ⚠ unexpected"),
+     (3, "302 → signin.aliyun.com"), (4, "200 · quota 5h 12/6000"), (5, "dns_error")],
+)
+def test_result_cells_read_like_the_ticket_table(index: int, cell: str) -> None:
+    sweep = _sweep()
+    assert markdown.result(sweep.outcomes[index]).startswith(cell)
+
+
+def test_curl_uses_placeholders_and_quotes_safely() -> None:
+    sweep = _sweep()
+    line = curl.command(sweep.probes[1])
+    assert '"x-api-key: $DASHSCOPE_API_KEY"' in line
+    assert "--data-raw '{\"a\":\"it'\"'\"'s\"}'" in line
+    assert '"Cookie: $COOKIE"' in curl.command(sweep.probes[3])
