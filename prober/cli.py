@@ -70,11 +70,30 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.obj = {"debug": debug}
 
 
+_ALLOW_KEY_HOST = click.option(
+    "--allow-key-host",
+    "allow_key_hosts",
+    multiple=True,
+    metavar="HOST",
+    help="Allow sending the API key to this host or domain outside Alibaba's (repeatable).",
+)
+
+
+def _scoped(loaded: Catalogue, allowed: tuple[str, ...]) -> Catalogue:
+    from prober import scope
+
+    found = scope.problems(loaded.probes, allowed, loaded.path)
+    if found:
+        raise CatalogueError(found[0], "credentials stay inside Alibaba's domains unless allowed", found)
+    return loaded
+
+
 @cli.command()
 @click.argument("catalogue", required=False, type=click.Path(path_type=Path, dir_okay=False))
-def check(catalogue: Path | None) -> None:
+@_ALLOW_KEY_HOST
+def check(catalogue: Path | None, allow_key_hosts: tuple[str, ...]) -> None:
     """Validate CATALOGUE (default ./probes.yaml) without sending anything."""
-    loaded = _load(catalogue or _default_catalogue())
+    loaded = _scoped(_load(catalogue or _default_catalogue()), allow_key_hosts)
     _say(f"{loaded.path}: OK, {len(loaded.probes)} probes after expansion")
 
 
@@ -129,6 +148,19 @@ def _sweep_options(f: Callable[..., Any]) -> Callable[..., Any]:
             help="Redirect hops to follow before giving up.",
         ),
         click.option("--billable", is_flag=True, help="Also send billable probes (inference; each asks for 1 token)."),
+        click.option(
+            "--rate", type=click.FloatRange(0.01, 10000), help="At most this many requests per second, in all."
+        ),
+        click.option(
+            "--host-rate", type=click.FloatRange(0.01, 10000), help="At most this many requests per second per host."
+        ),
+        click.option(
+            "--max-wait",
+            default=0.0,
+            show_default=True,
+            type=click.FloatRange(0, 3600),
+            help="Seconds a probe may wait out 429 Retry-After answers (every attempt is recorded); 0 never retries.",
+        ),
         click.option(
             "--select",
             "select",
@@ -232,6 +264,9 @@ def _options(
             proxy=proxy,
             allow_insecure=allow_insecure,
             billable=kwargs["billable"],
+            rate=kwargs["rate"],
+            host_rate=kwargs["host_rate"],
+            max_wait=kwargs["max_wait"],
         ),
         connect_to=tuple(routing.parse(spec) for spec in connect_to),
         cacert=cacert,
@@ -260,6 +295,7 @@ def _options(
 )
 @click.option("--proxy", metavar="URL", help="HTTP proxy; HTTPS_PROXY and friends are honoured without it.")
 @click.option("--allow-insecure", is_flag=True, help="Allow credentials over plain http.")
+@_ALLOW_KEY_HOST
 @_sweep_options
 def run(
     catalogue: Path | None,
@@ -270,6 +306,7 @@ def run(
     cacert: Path | None,
     proxy: str | None,
     allow_insecure: bool,
+    allow_key_hosts: tuple[str, ...],
     **kwargs: Any,
 ) -> None:
     """Run every probe of CATALOGUE (default ./probes.yaml) and write the reports."""
@@ -278,7 +315,7 @@ def run(
 
     formats = _formats(kwargs["formats"])
     options = _options(kwargs, connect_to, cacert, proxy, allow_insecure)
-    loaded = _load(catalogue or _default_catalogue())
+    loaded = _scoped(_load(catalogue or _default_catalogue()), allow_key_hosts)
     probes = _select(loaded.probes, kwargs["select"])
     creds = credentials.resolve(os.environ, key_env, key_file, cookies)
     for note in creds.notes:
@@ -289,6 +326,9 @@ def run(
     _print_table(data)
     for path in _write_reports(data, kwargs["out"], sweep.stamp(), formats):
         _say(f"wrote {path}")
+    if not data["complete"]:
+        _say("Interrupted: the reports hold the probes that finished, marked incomplete", err=True)
+        sys.exit(ExitCode.INTERRUPTED)
 
 
 @cli.command()
@@ -389,4 +429,9 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     except KeyboardInterrupt:
         _say("Interrupted", err=True)
         sys.exit(ExitCode.INTERRUPTED)
+    except Exception as exc:  # a bug in prober, not bad input: say so in one line, keep the traceback for --debug
+        if debug:
+            raise
+        _say(f"Error: internal error {type(exc).__name__}: {exc} (hint: rerun with --debug and report it)", err=True)
+        sys.exit(ExitCode.INTERNAL)
     sys.exit(ExitCode.OK)

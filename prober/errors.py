@@ -9,6 +9,7 @@ class ExitCode(IntEnum):
     OK = 0
     FAILED = 1
     USAGE = 2
+    INTERNAL = 3
     INTERRUPTED = 130
 
 

@@ -141,7 +141,7 @@ class Catalogue:
 
 @dataclass(frozen=True, slots=True)
 class Hop:
-    """One request/response pair of a redirect chain."""
+    """One request/response pair of a redirect chain (or one attempt, when a 429 was retried)."""
 
     method: str
     url: str
@@ -151,6 +151,9 @@ class Hop:
     cookies_sent: tuple[str, ...] = ()
     key_sent: bool = False
     cookies_set: tuple[str, ...] = ()
+    # Set when this answer was a 429 that the prober waited out and retried (`--max-wait`): the wait in seconds.
+    # The attempt stays in the chain so a retry never hides a failure.
+    retried_after_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,10 @@ class Settings:
     proxy: str | None = None
     allow_insecure: bool = False
     billable: bool = False
+    rate: float | None = None  # requests per second over the whole sweep
+    host_rate: float | None = None  # requests per second to one host
+    max_wait: float = 0.0  # seconds a probe may spend waiting out 429 Retry-After answers; 0: never retry
+    max_retries: int = 5
 
 
 @dataclass(slots=True)
@@ -46,13 +50,37 @@ class HopClock:
     peer: str | None = None
 
 
-class Limiter:
-    """A global slot and a per-host slot for every request, always taken host first so nothing deadlocks."""
+class RateGate:
+    """Spaces request starts at least 1/rate apart, so no one-second window ever holds more than `rate` starts."""
 
-    def __init__(self, concurrency: int, per_host: int) -> None:
+    def __init__(self, rate: float) -> None:
+        # 1% over 1/rate: a window [t, t+1) never holds rate+1 starts, even with timer and network jitter.
+        self._spacing = 1.0 / rate * 1.01
+        self._next = 0.0
+        self._lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        async with self._lock:
+            loop = asyncio.get_running_loop()
+            delay = self._next - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self._next = loop.time() + self._spacing
+
+
+class Limiter:
+    """A global slot and a per-host slot for every request, always taken host first so nothing deadlocks;
+    then the global and per-host rate gates, when rates are set."""
+
+    def __init__(
+        self, concurrency: int, per_host: int, rate: float | None = None, host_rate: float | None = None
+    ) -> None:
         self._global = asyncio.Semaphore(concurrency)
         self._per_host = per_host
         self._hosts: dict[str, asyncio.Semaphore] = {}
+        self._rate = RateGate(rate) if rate else None
+        self._host_rate = host_rate
+        self._host_gates: dict[str, RateGate] = {}
 
     @asynccontextmanager
     async def slot(self, origin: str) -> AsyncIterator[None]:
@@ -60,6 +88,13 @@ class Limiter:
         if host is None:
             host = self._hosts[origin] = asyncio.Semaphore(self._per_host)
         async with host, self._global:
+            if self._host_rate:
+                gate = self._host_gates.get(origin)
+                if gate is None:
+                    gate = self._host_gates[origin] = RateGate(self._host_rate)
+                await gate.wait()
+            if self._rate is not None:
+                await self._rate.wait()
             yield
 
 
@@ -225,8 +260,15 @@ async def _exchange(
     method = probe.method
     body = probe.body
     armed = False
+    waited = 0.0
+    retries = 0
+    pause = 0.0
     async with asyncio.timeout(None) as deadline:
-        for _ in range(settings.max_redirects + 1):
+        while len(progress.hops) - retries <= settings.max_redirects:
+            if pause:
+                # Waiting out Retry-After holds no slot: other probes to the host may proceed.
+                await asyncio.sleep(pause)
+                pause = 0.0
             async with limiter.slot(_origin(url)):
                 if not armed:
                     # The deadline starts when the first request may go out: waiting for a slot behind a
@@ -263,6 +305,13 @@ async def _exchange(
                             key_sent=key_sent,
                             cookies_set=tuple(sorted(response.cookies.keys())),
                         )
+                        wait = _retry_wait(response, settings, waited, retries, deadline)
+                        if wait is not None:
+                            progress.hops.append(replace(hop, retried_after_s=wait))
+                            waited += wait
+                            retries += 1
+                            pause = wait
+                            continue
                         progress.hops.append(hop)
                         if response.status in _REDIRECTS and location:
                             url = url.join(URL(location))
@@ -288,6 +337,21 @@ async def _exchange(
         remote_addr=progress.remote_addr,
         timings=_timings(progress),
     )
+
+
+def _retry_wait(
+    response: aiohttp.ClientResponse, settings: Settings, waited: float, retries: int, deadline: asyncio.Timeout
+) -> float | None:
+    """How long to wait before retrying a 429, or None to keep the answer (no Retry-After, or too long)."""
+    if response.status != 429 or settings.max_wait <= 0 or retries >= settings.max_retries:
+        return None
+    wait = ratelimit.retry_after(response.headers.get("Retry-After"), time.time())
+    if wait is None or waited + wait > settings.max_wait:
+        return None
+    when = deadline.when()
+    if when is not None and asyncio.get_running_loop().time() + wait >= when:
+        return None  # the retry could not finish inside the per-probe deadline
+    return wait
 
 
 def _clock_into(progress: _Progress, clock: HopClock) -> None:

@@ -133,7 +133,7 @@ async def sweep(
         limit_per_host=0,
         ttl_dns_cache=300,
     )
-    limiter = probe.Limiter(options.concurrency, options.per_host)
+    limiter = probe.Limiter(options.concurrency, options.per_host, options.settings.rate, options.settings.host_rate)
     async with aiohttp.ClientSession(
         connector=connector,
         cookie_jar=aiohttp.DummyCookieJar(),  # cookies are chosen per hop from the user's jar, never learned

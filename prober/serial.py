@@ -98,6 +98,7 @@ def dump_outcome(o: Outcome) -> dict[str, Any]:
                 "cookies_sent": list(h.cookies_sent),
                 "key_sent": h.key_sent,
                 "cookies_set": list(h.cookies_set),
+                "retried_after_s": h.retried_after_s,
             }
             for h in o.hops
         ],
@@ -167,6 +168,7 @@ def load_outcome(probe_id: str, d: dict[str, Any]) -> Outcome:
                 cookies_sent=tuple(h.get("cookies_sent", [])),
                 key_sent=bool(h.get("key_sent")),
                 cookies_set=tuple(h.get("cookies_set", [])),
+                retried_after_s=h.get("retried_after_s"),
             )
             for h in d.get("hops", [])
         ),

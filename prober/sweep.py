@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import os
 import platform
-from collections.abc import Callable, Mapping, Sequence
+import signal
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from prober import __version__, expectations, serial
@@ -77,6 +80,24 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+@contextmanager
+def _stop_on_signals(task: asyncio.Future[Any]) -> Iterator[None]:
+    """Ctrl-C and SIGTERM cancel the sweep task instead of killing the process, so the report is written."""
+    loop = asyncio.get_running_loop()
+    installed = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, task.cancel)
+            installed.append(sig)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or not POSIX
+            pass
+    try:
+        yield
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+
+
 def redactor_for(creds: Credentials) -> Redactor:
     return Redactor(creds.secrets())
 
@@ -84,17 +105,38 @@ def redactor_for(creds: Credentials) -> Redactor:
 async def execute(
     plan: Plan, env: Mapping[str, str] = os.environ, on_outcome: Callable[[Outcome], None] | None = None
 ) -> dict[str, object]:
-    """Run the plan and return the redacted report data (the JSON report); every format renders from it."""
+    """Run the plan and return the redacted report data (the JSON report); every format renders from it.
+
+    SIGINT and SIGTERM stop the sweep; the data then holds the probes that finished, with `complete` false.
+    """
     redactor = redactor_for(plan.creds)
     started = _now()
-    outcomes: Sequence[Outcome] = await sweep(plan.probes, plan.creds, plan.options, redactor, on_outcome)
-    checked = tuple(expectations.check(p, o) for p, o in zip(plan.probes, outcomes, strict=True))
+    finished: dict[str, Outcome] = {}
+
+    def record(outcome: Outcome) -> None:
+        finished[outcome.probe_id] = outcome
+        if on_outcome is not None:
+            on_outcome(outcome)
+
+    task = asyncio.ensure_future(sweep(plan.probes, plan.creds, plan.options, redactor, record))
+    complete = True
+    with _stop_on_signals(task):
+        try:
+            outcomes: Sequence[Outcome] = await task
+        except asyncio.CancelledError:
+            if not task.cancelled():
+                raise
+            complete = False
+            outcomes = [finished[p.id] for p in plan.probes if p.id in finished]
+    probes = tuple(p for p in plan.probes if complete or p.id in finished)
+    checked = tuple(expectations.check(p, o) for p, o in zip(probes, outcomes, strict=True))
     result = Sweep(
         environment=environment(plan, env),
-        probes=plan.probes,
+        probes=probes,
         outcomes=checked,
         started_at=started,
         finished_at=_now(),
+        complete=complete,
     )
     data: dict[str, object] = redactor.data(serial.dump(result))
     return data

@@ -15,6 +15,7 @@ import trustme
 from aiohttp import web
 
 HOSTS = ("api.example.test", "console.example.test", "other.example.test", "login.example.test")
+ROOT_HOSTS = HOSTS
 
 CANARY_KEY = "sk-sp-CANARYkey0123456789abcdefCANARY"
 CANARY_COOKIE = "CANARYcookieValue-4f2a9b7c1d"
@@ -95,40 +96,46 @@ def tls_ca(tmp_path_factory: pytest.TempPathFactory) -> tuple[trustme.CA, Path, 
     return ca, path, context
 
 
+def start_server(
+    routes: dict[str, Handler], context: ssl.SSLContext, ca_path: Path
+) -> tuple[Server, Callable[[], None]]:
+    """Start a TLS server on 127.0.0.1 whose routes are keyed by host + path; returns it and its stop function."""
+    seen = Seen()
+
+    async def dispatch(request: web.Request) -> Any:
+        host = (request.host or "").split(":")[0]
+        body = await request.text()
+        seen.requests.append(
+            {
+                "host": host,
+                "path": request.path,
+                "method": request.method,
+                "headers": dict(request.headers),
+                "body": body,
+            }
+        )
+        handler = routes.get(f"{host}{request.path}")
+        if handler is None:
+            return web.Response(status=404, text="no route")
+        return await handler(request)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", dispatch)
+    thread = _Thread(app, context)
+    thread.start()
+    return Server(port=thread.port, ca_path=ca_path, seen=seen), thread.stop
+
+
 @pytest.fixture
-def serve(
-    tls_ca: tuple[trustme.CA, Path, ssl.SSLContext],
-) -> Iterator[Callable[[dict[str, Handler]], Server]]:
+def serve(tls_ca: tuple[trustme.CA, Path, ssl.SSLContext]) -> Iterator[Callable[[dict[str, Handler]], Server]]:
     """serve({"api.example.test/path": handler, ...}) -> Server; routes keyed by host + path."""
-    threads: list[_Thread] = []
+    stops: list[Callable[[], None]] = []
 
     def start(routes: dict[str, Handler]) -> Server:
-        seen = Seen()
-
-        async def dispatch(request: web.Request) -> Any:
-            host = (request.host or "").split(":")[0]
-            body = await request.text()
-            seen.requests.append(
-                {
-                    "host": host,
-                    "path": request.path,
-                    "method": request.method,
-                    "headers": dict(request.headers),
-                    "body": body,
-                }
-            )
-            handler = routes.get(f"{host}{request.path}")
-            if handler is None:
-                return web.Response(status=404, text="no route")
-            return await handler(request)
-
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", dispatch)
-        thread = _Thread(app, tls_ca[2])
-        thread.start()
-        threads.append(thread)
-        return Server(port=thread.port, ca_path=tls_ca[1], seen=seen)
+        server, stop = start_server(routes, tls_ca[2], tls_ca[1])
+        stops.append(stop)
+        return server
 
     yield start
-    for t in threads:
-        t.stop()
+    for stop in stops:
+        stop()

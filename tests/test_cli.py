@@ -122,6 +122,8 @@ def test_no_canary_secret_appears_in_any_output(serve: Callable[..., Server], tm
         str(server.ca_path),
         "--out",
         str(out),
+        "--allow-key-host",
+        "example.test",
         env={"DASHSCOPE_API_KEY": CANARY_KEY},
     )
     assert result.returncode == 0, result.stderr

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
+from itertools import pairwise
 from urllib.parse import urlsplit
 
 from prober import quota as quota_mod
 from prober import ratelimit
 from prober.model import Auth, Outcome, OutcomeClass, Probe, Sweep
 from prober.report import curl
-
 
 # Classes a bare status already says; any other class is named in the table when the vendor gave no code.
 _SELF_EVIDENT = frozenset({OutcomeClass.OK, OutcomeClass.NOT_FOUND, OutcomeClass.REDIRECT_TO_LOGIN})
@@ -53,10 +53,13 @@ def result(outcome: Outcome) -> str:
     else:
         hops = outcome.hops
         text = str(hops[0].status) if hops else str(outcome.status)
-        for hop in hops[1:]:
-            text += f" → {_host(hop.url)}"
-        if len(hops) > 1 and outcome.status != 200:
-            text += f" {outcome.status}"
+        for previous, hop in pairwise(hops):
+            if previous.retried_after_s is not None:
+                text += f", retried after {previous.retried_after_s:g} s: {hop.status}"
+            else:
+                text += f" → {_host(hop.url)}"
+                if hop is hops[-1] and hop.status != 200:
+                    text += f" {hop.status}"
         if outcome.klass is OutcomeClass.REDIRECT_LOOP:
             text += " (redirect loop)"
         if outcome.vendor_error and outcome.vendor_error.code and outcome.vendor_error.shape != "html_login":
@@ -159,8 +162,11 @@ def _section(probe: Probe, outcome: Outcome) -> list[str]:
         ]
         for n, h in enumerate(outcome.hops, start=1):
             cookies = ", ".join(h.cookies_sent) or "none"
+            status = f"{h.status} {_cell(h.reason)}"
+            if h.retried_after_s is not None:
+                status += f" (retried after {h.retried_after_s:g} s)"
             lines.append(
-                f"| {n} | {_cell(_code(f'{h.method} {h.url}'))} | {h.status} {_cell(h.reason)} "
+                f"| {n} | {_cell(_code(f'{h.method} {h.url}'))} | {status} "
                 f"| {_cell(_code(h.location)) if h.location else ''} | {_cell(cookies)} "
                 f"| {'yes' if h.key_sent else 'no'} |"
             )
