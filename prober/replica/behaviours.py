@@ -507,9 +507,12 @@ HOSTS: frozenset[str] = frozenset(host for behaviour in BEHAVIOURS for host in b
 UNMODELLED = "unmodelled"
 
 
-def answer(request: Request) -> Answer:
-    """The first behaviour that matches answers; every answer names its behaviour in x-replica-behaviour."""
-    for behaviour in BEHAVIOURS:
+def answer(request: Request, scenario: str = "observed") -> Answer:
+    """The first behaviour of the scenario that matches answers; every answer names it in x-replica-behaviour."""
+    # Imported here: the scenarios are built from this module's table and helpers.
+    from prober.replica import scenarios
+
+    for behaviour in scenarios.get(scenario).behaviours:
         if behaviour.matches(request):
             result = behaviour.respond(request)
             name = behaviour.name

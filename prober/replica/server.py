@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
 
-from prober.replica import behaviours
+from prober.replica import behaviours, scenarios
 from prober.replica.certs import make_tls
 
 
@@ -46,12 +46,21 @@ def _url_host(host: str) -> str:
 class Replica:
     """A running replica: where it listens, which CA to trust, how many connections it accepted."""
 
-    def __init__(self, runner: web.ServerRunner, server: _CountingServer, host: str, port: int, ca_path: Path) -> None:
+    def __init__(
+        self,
+        runner: web.ServerRunner,
+        server: _CountingServer,
+        host: str,
+        port: int,
+        ca_path: Path,
+        scenario: str = scenarios.OBSERVED,
+    ) -> None:
         self._runner = runner
         self._server = server
         self.host = host
         self.port = port
         self.ca_path = ca_path
+        self.scenario = scenario
 
     @property
     def url_host(self) -> str:
@@ -72,8 +81,16 @@ class Replica:
         await self._runner.cleanup()
 
 
-async def start(*, host: str = "127.0.0.1", port: int = 0, latency: float = 0.0, directory: Path) -> Replica:
-    """Serve every behaviours.HOSTS name over TLS; `latency` seconds pass before each answer."""
+async def start(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    latency: float = 0.0,
+    directory: Path,
+    scenario: str = scenarios.OBSERVED,
+) -> Replica:
+    """Serve every behaviours.HOSTS name over TLS as `scenario` says; `latency` seconds pass before each answer."""
+    scenarios.get(scenario)  # an unknown name is a ValueError now, not a 500 on the first request
     tls = make_tls(behaviours.HOSTS, directory)
 
     async def handle(request: web.BaseRequest) -> web.StreamResponse:
@@ -88,7 +105,7 @@ async def start(*, host: str = "127.0.0.1", port: int = 0, latency: float = 0.0,
         )
         if latency > 0:
             await asyncio.sleep(latency)
-        result = behaviours.answer(view)
+        result = behaviours.answer(view, scenario)
         response = web.Response(status=result.status, body=result.body.encode() if result.body else None)
         # aiohttp would announce itself; the replica says what it is unless a behaviour overrides it.
         response.headers["Server"] = "prober-replica"
@@ -108,4 +125,4 @@ async def start(*, host: str = "127.0.0.1", port: int = 0, latency: float = 0.0,
         await runner.cleanup()
         raise
     bound_port = int(runner.addresses[0][1])
-    return Replica(runner, server, host, bound_port, tls.ca_path)
+    return Replica(runner, server, host, bound_port, tls.ca_path, scenario)

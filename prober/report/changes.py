@@ -1,0 +1,60 @@
+"""Pure renderers of a sweep-to-sweep Comparison: a Markdown `## Changes since` section and JSON."""
+
+from __future__ import annotations
+
+import json as jsonlib
+from typing import Any
+
+from prober.diff import Comparison
+from prober.report.markdown import _cell, _code
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def count_line(c: Comparison) -> str:
+    """One sentence with every count, e.g. `3 changes in 1 probe; 0 added, 0 removed, 40 unchanged.`"""
+    return (
+        f"{_plural(len(c.changes), 'change')} in {_plural(len(c.changed_ids), 'probe')}; "
+        f"{len(c.added)} added, {len(c.removed)} removed, {c.unchanged_count} unchanged."
+    )
+
+
+def markdown(c: Comparison) -> str:
+    lines = [f"## Changes since {c.old_started_at}", ""]
+    if not c.changes:
+        lines += ["No changes.", ""]
+    else:
+        lines += ["| Probe | Change | Before | After |", "|---|---|---|---|"]
+        for ch in c.changes:
+            before, after = _cell(ch.before or "—"), _cell(ch.after or "—")
+            lines.append(f"| {_cell(_code(ch.probe_id))} | {_cell(ch.label)} | {before} | {after} |")
+        lines.append("")
+    lines.append(f"{count_line(c)} Old sweep started {c.old_started_at}, new sweep started {c.new_started_at}.")
+    return "\n".join(lines) + "\n"
+
+
+def data(c: Comparison) -> dict[str, Any]:
+    """The comparison as plain JSON data, keys in a fixed order (also what a report embeds for --baseline)."""
+    return {
+        "old_started_at": c.old_started_at,
+        "new_started_at": c.new_started_at,
+        "summary": {
+            "changes": len(c.changes),
+            "changed_probes": len(c.changed_ids),
+            "added": len(c.added),
+            "removed": len(c.removed),
+            "unchanged": c.unchanged_count,
+        },
+        "added": list(c.added),
+        "removed": list(c.removed),
+        "changes": [
+            {"probe_id": ch.probe_id, "kind": ch.kind.value, "before": ch.before, "after": ch.after, "label": ch.label}
+            for ch in c.changes
+        ],
+    }
+
+
+def json(c: Comparison) -> str:
+    return jsonlib.dumps(data(c), indent=2, ensure_ascii=False) + "\n"

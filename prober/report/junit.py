@@ -1,0 +1,100 @@
+"""The JUnit XML report: one testsuite, one testcase per probe; unexpected outcomes fail with their evidence."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from datetime import datetime
+
+from prober.model import Outcome, OutcomeClass, Probe, Sweep
+
+# Enough of the body to recognise the vendor's answer in a CI log without flooding it.
+BODY_LIMIT = 500
+
+# XML 1.0 §2.2 forbids most C0 controls (and lone surrogates, U+FFFE/U+FFFF) even as character
+# references, and ElementTree writes them unchecked; a body excerpt may hold any of them.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_text(text: str) -> str:
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def _seconds(outcome: Outcome) -> str:
+    return f"{outcome.timings.total_ms / 1000:.3f}" if outcome.timings is not None else "0.000"
+
+
+def _elapsed(sweep: Sweep) -> str:
+    try:
+        delta = datetime.fromisoformat(sweep.finished_at) - datetime.fromisoformat(sweep.started_at)
+    except ValueError:
+        return "0.000"
+    return f"{max(delta.total_seconds(), 0.0):.3f}"
+
+
+def evidence(outcome: Outcome) -> str:
+    """The redacted evidence a CI log shows for a failing probe: what was expected, status, hops, error, body."""
+    lines: list[str] = []
+    if outcome.unexpected_reason:
+        lines.append(f"unexpected: {outcome.unexpected_reason}")
+    if outcome.status is not None:
+        lines.append(f"status: {outcome.status} {outcome.reason}".rstrip())
+    for n, hop in enumerate(outcome.hops, start=1):
+        where = f" (Location: {hop.location})" if hop.location else ""
+        lines.append(f"hop {n}: {hop.method} {hop.url} -> {hop.status} {hop.reason}".rstrip() + where)
+    if outcome.error:
+        lines.append(f"error: {outcome.error}")
+    if outcome.vendor_error is not None:
+        v = outcome.vendor_error
+        lines.append(f"vendor error ({v.shape}): {v.code or '(no code)'} {v.message or ''}".rstrip())
+    if outcome.body_excerpt:
+        cut = len(outcome.body_excerpt) > BODY_LIMIT or outcome.body_truncated
+        lines.append(f"body ({outcome.body_bytes} bytes{', truncated' if cut else ''}):")
+        lines.append(outcome.body_excerpt[:BODY_LIMIT])
+    return _xml_text("\n".join(lines))
+
+
+def _testcase(parent: ET.Element, probe: Probe, outcome: Outcome) -> str | None:
+    """Add one testcase; return its verdict (`skipped`, `failure`, `error`) or None when it passed."""
+    case = ET.SubElement(
+        parent,
+        "testcase",
+        {
+            "classname": f"prober.{probe.tags.region}.{probe.tags.surface}",
+            "name": probe.id,
+            "time": _seconds(outcome),
+        },
+    )
+    message = _xml_text(f"{outcome.klass.value}: {outcome.explanation}")
+    if outcome.klass is OutcomeClass.SKIPPED:
+        ET.SubElement(case, "skipped", {"message": _xml_text(outcome.explanation)})
+        return "skipped"
+    if outcome.expected is False:
+        ET.SubElement(case, "failure", {"message": message, "type": outcome.klass.value}).text = evidence(outcome)
+        return "failure"
+    # No expectation to fail, but no HTTP answer either: the check itself could not run.
+    if outcome.expected is None and outcome.klass.is_transport:
+        ET.SubElement(case, "error", {"message": message, "type": outcome.klass.value}).text = evidence(outcome)
+        return "error"
+    return None
+
+
+def render(sweep: Sweep) -> str:
+    suite = ET.Element("testsuite", {"name": "prober"})
+    properties = ET.SubElement(suite, "properties")
+    for name, value in sweep.environment:
+        ET.SubElement(properties, "property", {"name": _xml_text(name), "value": _xml_text(value)})
+    verdicts = [_testcase(suite, p, o) for p, o in zip(sweep.probes, sweep.outcomes, strict=True)]
+    suite.attrib.update(
+        {
+            "tests": str(len(verdicts)),
+            "failures": str(verdicts.count("failure")),
+            "errors": str(verdicts.count("error")),
+            "skipped": str(verdicts.count("skipped")),
+            "time": _elapsed(sweep),
+            "timestamp": sweep.started_at,
+        }
+    )
+    ET.indent(suite)
+    document: bytes = ET.tostring(suite, encoding="UTF-8", xml_declaration=True)
+    return document.decode("utf-8") + "\n"
