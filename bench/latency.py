@@ -85,7 +85,7 @@ def main() -> None:
             default = _sweep(connect_to, cacert, cookies, directory, None)
         finally:
             proc.terminate()
-            proc.wait(10)
+            proc.communicate(timeout=10)
     # Redirect chains on the replica are at most two answers (302, then the login page), each delayed.
     chain = 2
     floor = chain * latency

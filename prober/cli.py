@@ -70,6 +70,14 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.obj = {"debug": debug}
 
 
+_FAIL_ON = click.option(
+    "--fail-on",
+    type=click.Choice(["changed", "unexpected", "none"]),
+    default="unexpected",
+    show_default=True,
+    help="Exit 1 on: an unexpected outcome (unexpected), that or any change since --baseline (changed), never (none).",
+)
+
 _ALLOW_KEY_HOST = click.option(
     "--allow-key-host",
     "allow_key_hosts",
@@ -295,6 +303,12 @@ def _options(
 )
 @click.option("--proxy", metavar="URL", help="HTTP proxy; HTTPS_PROXY and friends are honoured without it.")
 @click.option("--allow-insecure", is_flag=True, help="Allow credentials over plain http.")
+@click.option(
+    "--baseline",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="A previous JSON report; the new report then lists what changed since it.",
+)
+@_FAIL_ON
 @_ALLOW_KEY_HOST
 @_sweep_options
 def run(
@@ -307,11 +321,15 @@ def run(
     proxy: str | None,
     allow_insecure: bool,
     allow_key_hosts: tuple[str, ...],
+    baseline: Path | None,
+    fail_on: str,
     **kwargs: Any,
 ) -> None:
     """Run every probe of CATALOGUE (default ./probes.yaml) and write the reports."""
-    from prober import credentials, store, sweep
+    from prober import credentials, serial, store, sweep
     from prober.runner import tls_context
+
+    old = serial.load(store.read(baseline), str(baseline)) if baseline is not None else None
 
     formats = _formats(kwargs["formats"])
     options = _options(kwargs, connect_to, cacert, proxy, allow_insecure)
@@ -322,18 +340,46 @@ def run(
         _say(f"Note: {note}", err=True)
     tls_context(options.cacert)  # a bad --cacert is an error before anything is sent
     store.check_writable(kwargs["out"])
-    data = sweep.run(sweep.Plan(loaded, probes, creds, options), os.environ, _progress(len(probes)))
+    data = sweep.run(sweep.Plan(loaded, probes, creds, options), os.environ, _progress(len(probes)), old)
     _print_table(data)
     for path in _write_reports(data, kwargs["out"], sweep.stamp(), formats):
         _say(f"wrote {path}")
+    _github_summary(data)
     if not data["complete"]:
         _say("Interrupted: the reports hold the probes that finished, marked incomplete", err=True)
         sys.exit(ExitCode.INTERRUPTED)
+    _exit_for(serial.load(data), fail_on)
+
+
+def _github_summary(data: dict[str, Any]) -> None:
+    """In a GitHub Actions job, append the Markdown summary to the job's summary page."""
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not target:
+        return
+    from prober import serial
+    from prober.report import markdown
+
+    text = markdown.summary(serial.load(data))
+    try:
+        with Path(target).open("a", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        _say(f"Warning: cannot append to GITHUB_STEP_SUMMARY {target}: {exc.strerror}", err=True)
+
+
+def _exit_for(result: Any, fail_on: str) -> None:
+    from prober.expectations import FailOn, failed
+
+    if failed(result, FailOn(fail_on)):
+        unexpected = sum(1 for o in result.outcomes if o.expected is False)
+        changes = len(result.baseline.changes) if result.baseline is not None else 0
+        _say(f"Failed (--fail-on {fail_on}): {unexpected} unexpected outcomes, {changes} changes", err=True)
+        sys.exit(ExitCode.FAILED)
 
 
 @cli.command()
 @click.argument("report", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["md", "json", "junit"]), default="md", show_default=True)
 def render(report: Path, fmt: str) -> None:
     """Re-render a stored JSON REPORT to stdout."""
     from prober import serial, store
@@ -341,6 +387,25 @@ def render(report: Path, fmt: str) -> None:
 
     sweep = serial.load(store.read(report), str(report))
     click.echo(renderer(Format(fmt))(sweep), nl=False)
+
+
+@cli.command(name="diff")
+@click.argument("old", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("new", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True)
+@_FAIL_ON
+def diff_(old: Path, new: Path, fmt: str, fail_on: str) -> None:
+    """Show what changed between two JSON reports, OLD and NEW, probe by probe."""
+    from dataclasses import replace
+
+    from prober import diff, serial, store
+    from prober.report import changes
+
+    before = serial.load(store.read(old), str(old))
+    after = serial.load(store.read(new), str(new))
+    comparison = diff.compare(before, after)
+    click.echo(changes.markdown(comparison) if fmt == "md" else changes.json(comparison), nl=False)
+    _exit_for(replace(after, baseline=comparison), fail_on)
 
 
 @cli.command()
@@ -358,8 +423,23 @@ def render(report: Path, fmt: str) -> None:
     type=click.Path(path_type=Path, file_okay=False),
     help="Where to write the replica's CA (default: a new temporary directory).",
 )
-def replica(port: int, latency: float, directory: Path | None) -> None:
-    """Serve the local HTTPS replica of the Alibaba endpoints until Ctrl-C."""
+@click.option(
+    "--scenario",
+    default="observed",
+    show_default=True,
+    metavar="NAME",
+    help="Which behaviours to play: observed (today's, from the sources) or a what-if; see `prober replica --help`.",
+)
+def replica(port: int, latency: float, directory: Path | None, scenario: str) -> None:
+    """Serve the local HTTPS replica of the Alibaba endpoints until Ctrl-C.
+
+    Scenarios: observed (what the sources recorded), usage-ratelimited, console-moved and quota-exhausted
+    (hypothetical changes, for testing diffs and CI exit codes).
+    """
+    from prober.replica import scenarios
+
+    if scenario not in scenarios.SCENARIOS:
+        raise ProberError(f"unknown scenario {scenario!r}", f"choose one of {', '.join(scenarios.SCENARIOS)}")
     import asyncio
     import tempfile
 
@@ -370,13 +450,13 @@ def replica(port: int, latency: float, directory: Path | None) -> None:
 
     async def serve() -> None:
         try:
-            rep = await server.start(port=port, latency=latency, directory=where)
+            rep = await server.start(port=port, latency=latency, directory=where, scenario=scenario)
         except OSError as exc:
             raise ProberError(
                 f"cannot listen on 127.0.0.1:{port}: {exc.strerror}",
                 "pick another --port, or --port 0 for a free one",
             ) from None
-        _say(f"replica listening on https://127.0.0.1:{rep.port} (latency {latency:g} s)")
+        _say(f"replica listening on https://127.0.0.1:{rep.port} (scenario {scenario}, latency {latency:g} s)")
         _say(f"CA file: {rep.ca_path}")
         _say(f"use: prober run --connect-to {rep.connect_to} --cacert {rep.ca_path}")
         try:

@@ -2,60 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import StrEnum
 from urllib.parse import urlsplit
 
-from prober.model import Outcome, OutcomeClass, Probe, Sweep
+from prober.model import Change, ChangeKind, Comparison, Outcome, OutcomeClass, Probe, Sweep
+
+__all__ = ["Change", "ChangeKind", "Comparison", "compare"]
 from prober.vendor import LOGIN_HOSTS
-
-
-class ChangeKind(StrEnum):
-    """What changed about one probe. The order is the rank used to sort changes within a probe."""
-
-    ADDED = "added"
-    REMOVED = "removed"
-    STATUS = "status"
-    CLASS = "class"
-    VENDOR_CODE = "vendor_code"
-    REDIRECT_HOST = "redirect_host"
-    RATE_LIMITS_APPEARED = "rate_limits_appeared"
-    RATE_LIMITS_DISAPPEARED = "rate_limits_disappeared"
-    RATE_LIMITS_CHANGED = "rate_limits_changed"
-    QUOTA_AVAILABLE = "quota_available"
-    QUOTA_UNAVAILABLE = "quota_unavailable"
-
-    @property
-    def rank(self) -> int:
-        return list(ChangeKind).index(self)
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """One thing that differs for one probe id; before/after are display values (None: absent)."""
-
-    probe_id: str
-    kind: ChangeKind
-    before: str | None
-    after: str | None
-    label: str
-
-
-@dataclass(frozen=True, slots=True)
-class Comparison:
-    """Every change between two sweeps, in the new sweep's catalogue order (removed probes last)."""
-
-    old_started_at: str
-    new_started_at: str
-    changes: tuple[Change, ...]
-    added: tuple[str, ...]
-    removed: tuple[str, ...]
-    unchanged_count: int
-
-    @property
-    def changed_ids(self) -> tuple[str, ...]:
-        """The probe ids with at least one change (added and removed included), in order, once each."""
-        return tuple(dict.fromkeys(c.probe_id for c in self.changes))
 
 
 def compare(old: Sweep, new: Sweep) -> Comparison:

@@ -149,4 +149,8 @@ async def sweep(
                 on_outcome(outcome)
             return outcome
 
-        return tuple(await asyncio.gather(*(one(p) for p in probes)))
+        outcomes = tuple(await asyncio.gather(*(one(p) for p in probes)))
+    # Transports of failed TLS handshakes close through loop callbacks; let them run before the loop ends,
+    # or their sockets are only reclaimed by the garbage collector (a ResourceWarning).
+    await asyncio.sleep(0.02)
+    return outcomes

@@ -9,6 +9,9 @@ from prober.model import (
     Auth,
     Body,
     BodyKind,
+    Change,
+    ChangeKind,
+    Comparison,
     Expect,
     Hop,
     KeyStyle,
@@ -191,6 +194,47 @@ def load_outcome(probe_id: str, d: dict[str, Any]) -> Outcome:
     )
 
 
+def dump_comparison(c: Comparison) -> dict[str, Any]:
+    """The comparison as plain JSON data, keys in a fixed order (also what a report embeds for --baseline)."""
+    return {
+        "old_started_at": c.old_started_at,
+        "new_started_at": c.new_started_at,
+        "summary": {
+            "changes": len(c.changes),
+            "changed_probes": len(c.changed_ids),
+            "added": len(c.added),
+            "removed": len(c.removed),
+            "unchanged": c.unchanged_count,
+        },
+        "added": list(c.added),
+        "removed": list(c.removed),
+        "changes": [
+            {"probe_id": ch.probe_id, "kind": ch.kind.value, "before": ch.before, "after": ch.after, "label": ch.label}
+            for ch in c.changes
+        ],
+    }
+
+
+def load_comparison(d: dict[str, Any]) -> Comparison:
+    return Comparison(
+        old_started_at=d["old_started_at"],
+        new_started_at=d["new_started_at"],
+        changes=tuple(
+            Change(
+                probe_id=c["probe_id"],
+                kind=ChangeKind(c["kind"]),
+                before=c["before"],
+                after=c["after"],
+                label=c["label"],
+            )
+            for c in d["changes"]
+        ),
+        added=tuple(d["added"]),
+        removed=tuple(d["removed"]),
+        unchanged_count=int(d["summary"]["unchanged"]),
+    )
+
+
 def dump(sweep: Sweep) -> dict[str, Any]:
     counts: dict[str, int] = {}
     for o in sweep.outcomes:
@@ -202,6 +246,7 @@ def dump(sweep: Sweep) -> dict[str, Any]:
         "complete": sweep.complete,
         "environment": dict(sweep.environment),
         "summary": {k.value: counts[k.value] for k in OutcomeClass if k.value in counts},
+        "baseline": dump_comparison(sweep.baseline) if sweep.baseline is not None else None,
         "results": [
             {"probe": dump_probe(p), "outcome": dump_outcome(o)}
             for p, o in zip(sweep.probes, sweep.outcomes, strict=True)
@@ -230,6 +275,7 @@ def load(data: Any, name: str = "report") -> Sweep:
             started_at=data["started_at"],
             finished_at=data["finished_at"],
             complete=bool(data.get("complete", True)),
+            baseline=load_comparison(data["baseline"]) if data.get("baseline") else None,
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ReportError(

@@ -8,14 +8,14 @@ import platform
 import signal
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from prober import __version__, expectations, serial
+from prober import __version__, diff, expectations, serial
 from prober.credentials import Credentials
 from prober.model import Catalogue, Outcome, Probe, Sweep
 from prober.redact import Redactor, shape
@@ -103,7 +103,10 @@ def redactor_for(creds: Credentials) -> Redactor:
 
 
 async def execute(
-    plan: Plan, env: Mapping[str, str] = os.environ, on_outcome: Callable[[Outcome], None] | None = None
+    plan: Plan,
+    env: Mapping[str, str] = os.environ,
+    on_outcome: Callable[[Outcome], None] | None = None,
+    baseline: Sweep | None = None,
 ) -> dict[str, object]:
     """Run the plan and return the redacted report data (the JSON report); every format renders from it.
 
@@ -138,14 +141,19 @@ async def execute(
         finished_at=_now(),
         complete=complete,
     )
+    if baseline is not None:
+        result = replace(result, baseline=diff.compare(baseline, result))
     data: dict[str, object] = redactor.data(serial.dump(result))
     return data
 
 
 def run(
-    plan: Plan, env: Mapping[str, str] = os.environ, on_outcome: Callable[[Outcome], None] | None = None
+    plan: Plan,
+    env: Mapping[str, str] = os.environ,
+    on_outcome: Callable[[Outcome], None] | None = None,
+    baseline: Sweep | None = None,
 ) -> dict[str, object]:
-    return asyncio.run(execute(plan, env, on_outcome))
+    return asyncio.run(execute(plan, env, on_outcome, baseline))
 
 
 def stamp() -> str:

@@ -258,6 +258,8 @@ def test_whitespace_around_the_key_is_stripped_and_said(serve: Callable[..., Ser
         str(server.ca_path),
         "--out",
         str(tmp_path),
+        "--fail-on",
+        "none",
         env={"DASHSCOPE_API_KEY": f"  {CANARY_KEY}\n"},
     )
     assert result.returncode == 0, result.stderr

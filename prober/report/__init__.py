@@ -11,14 +11,19 @@ from prober.model import Sweep
 class Format(StrEnum):
     MD = "md"
     JSON = "json"
+    JUNIT = "junit"
 
     @property
     def suffix(self) -> str:
-        return f".{self.value}"
+        return ".junit.xml" if self is Format.JUNIT else f".{self.value}"
 
 
 def renderer(fmt: Format) -> Callable[[Sweep], str]:
-    from prober.report import json, markdown
+    from prober.report import json, junit, markdown
 
-    table: dict[Format, Callable[[Sweep], str]] = {Format.MD: markdown.render, Format.JSON: json.render}
+    table: dict[Format, Callable[[Sweep], str]] = {
+        Format.MD: markdown.render,
+        Format.JSON: json.render,
+        Format.JUNIT: junit.render,
+    }
     return table[fmt]

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json as jsonlib
 from typing import Any
 
-from prober.diff import Comparison
-from prober.report.markdown import _cell, _code
+from prober import serial
+from prober.model import Comparison
+from prober.report.text import cell as _cell
+from prober.report.text import code as _code
 
 
 def _plural(n: int, word: str) -> str:
@@ -37,23 +39,7 @@ def markdown(c: Comparison) -> str:
 
 def data(c: Comparison) -> dict[str, Any]:
     """The comparison as plain JSON data, keys in a fixed order (also what a report embeds for --baseline)."""
-    return {
-        "old_started_at": c.old_started_at,
-        "new_started_at": c.new_started_at,
-        "summary": {
-            "changes": len(c.changes),
-            "changed_probes": len(c.changed_ids),
-            "added": len(c.added),
-            "removed": len(c.removed),
-            "unchanged": c.unchanged_count,
-        },
-        "added": list(c.added),
-        "removed": list(c.removed),
-        "changes": [
-            {"probe_id": ch.probe_id, "kind": ch.kind.value, "before": ch.before, "after": ch.after, "label": ch.label}
-            for ch in c.changes
-        ],
-    }
+    return serial.dump_comparison(c)
 
 
 def json(c: Comparison) -> str:

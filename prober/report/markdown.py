@@ -9,24 +9,12 @@ from urllib.parse import urlsplit
 from prober import quota as quota_mod
 from prober import ratelimit
 from prober.model import Auth, Outcome, OutcomeClass, Probe, Sweep
-from prober.report import curl
+from prober.report import changes, curl
+from prober.report.text import cell as _cell
+from prober.report.text import code as _code
 
 # Classes a bare status already says; any other class is named in the table when the vendor gave no code.
 _SELF_EVIDENT = frozenset({OutcomeClass.OK, OutcomeClass.NOT_FOUND, OutcomeClass.REDIRECT_TO_LOGIN})
-
-
-def _cell(text: str) -> str:
-    """Make text safe inside a Markdown table cell."""
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
-
-
-def _code(text: str) -> str:
-    """An inline code span that survives backticks in the text (CommonMark §6.1)."""
-    fence = "`"
-    while fence in text:
-        fence += "`"
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def _host(url: str | None) -> str:
@@ -185,10 +173,22 @@ def _section(probe: Probe, outcome: Outcome) -> list[str]:
     return lines
 
 
+def summary(sweep: Sweep) -> str:
+    """The short form for a CI job summary: summary, changes and the results table, no per-probe sections."""
+    lines = ["# prober report", ""]
+    lines += _summary(sweep) + [""]
+    if sweep.baseline is not None:
+        lines += changes.markdown(sweep.baseline).splitlines() + [""]
+    lines += _table(sweep) + [""]
+    return "\n".join(lines)
+
+
 def render(sweep: Sweep) -> str:
     lines = ["# prober report", ""]
     lines += _environment(sweep) + [""]
     lines += _summary(sweep) + [""]
+    if sweep.baseline is not None:
+        lines += changes.markdown(sweep.baseline).splitlines() + [""]
     lines += _table(sweep) + [""]
     lines += ["## Probes", ""]
     for probe, outcome in zip(sweep.probes, sweep.outcomes, strict=True):

@@ -1,0 +1,172 @@
+"""Firefox-family profiles (Firefox, Zen, LibreWolf): `cookies.sqlite` plus the session cookies of the session store."""
+
+from __future__ import annotations
+
+import json
+import struct
+from pathlib import Path
+from typing import Any
+
+from prober.cookies import Cookie, Jar, snapshot
+from prober.errors import CredentialError
+from prober.redact import Secret
+
+_REQUIRED = frozenset({"name", "value", "host", "path", "expiry", "isSecure", "isHttpOnly"})
+
+# Firefox keeps session cookies out of cookies.sqlite: they live in the session store (recovery.jsonlz4 while
+# it runs, sessionstore.jsonlz4 after a clean exit), compressed as mozLz4 (CodexBar #612: "Session cookies from
+# passport.alibabacloud.com that may not persist to disk").
+SESSION_FILES = ("sessionstore-backups/recovery.jsonlz4", "sessionstore.jsonlz4")
+_MOZLZ4 = b"mozLz40\x00"
+
+# Recent Firefox releases store expiry in milliseconds, older ones in seconds; 10**11 seconds is the year 5138.
+_MS_THRESHOLD = 10**11
+
+Key = tuple[str, str, bool, str]
+
+
+def _key(cookie: Cookie) -> Key:
+    return (cookie.name, cookie.domain, cookie.host_only, cookie.path)
+
+
+def _scope(host: str) -> tuple[str, bool]:
+    """Firefox writes a domain cookie's host with a leading dot and a host-only cookie's without."""
+    return host.lstrip(".").lower(), not host.startswith(".")
+
+
+def read_database(path: Path, name: str) -> tuple[Cookie, ...]:
+    """The persistent cookies of a `cookies.sqlite` (the moz_cookies table), read from a copy."""
+    with snapshot.open_copy(path, name) as connection:
+        if "moz_cookies" not in snapshot.tables(connection):
+            raise CredentialError(
+                f"{name}: SQLite database without a moz_cookies table: not a Firefox cookies.sqlite",
+                "pass the cookies.sqlite of a Firefox, Zen or LibreWolf profile",
+            )
+        missing = _REQUIRED - snapshot.columns(connection, "moz_cookies")
+        if missing:
+            raise CredentialError(
+                f"{name}: moz_cookies has no column {', '.join(sorted(missing))}: an unknown Firefox schema",
+                "pass the cookies.sqlite of a current Firefox, Zen or LibreWolf profile",
+            )
+        rows = connection.execute(
+            "SELECT name, value, host, path, expiry, isSecure, isHttpOnly FROM moz_cookies ORDER BY id"
+        ).fetchall()
+    cookies = []
+    for row, (cookie_name, value, host, path_, raw_expiry, secure, http_only) in enumerate(rows, start=1):
+        domain, host_only = _scope(str(host))
+        expiry = snapshot.integer(raw_expiry, "expiry", row, name)
+        seconds = expiry / 1000 if expiry > _MS_THRESHOLD else float(expiry)
+        cookies.append(
+            Cookie(
+                name=str(cookie_name),
+                value=Secret(str(value)),
+                domain=domain,
+                host_only=host_only,
+                path=str(path_ or "/"),
+                secure=bool(secure),
+                http_only=bool(http_only),
+                expires=seconds if seconds > 0 else None,
+            )
+        )
+    return tuple(cookies)
+
+
+def lz4_block(source: bytes, size: int) -> bytes:
+    """Decompress one LZ4 block (https://github.com/lz4/lz4/blob/dev/doc/lz4_Block_format.md)."""
+    out = bytearray()
+    i = 0
+    n = len(source)
+    while i < n:
+        token = source[i]
+        i += 1
+        literals = token >> 4
+        if literals == 15:
+            while True:
+                if i >= n:
+                    raise ValueError("truncated literal length")
+                extra = source[i]
+                i += 1
+                literals += extra
+                if extra != 255:
+                    break
+        if i + literals > n:
+            raise ValueError("literals run past the end")
+        out += source[i : i + literals]
+        i += literals
+        if i >= n:
+            break  # the last sequence has literals only
+        if i + 2 > n:
+            raise ValueError("truncated match offset")
+        offset = source[i] | source[i + 1] << 8
+        i += 2
+        length = token & 15
+        if length == 15:
+            while True:
+                if i >= n:
+                    raise ValueError("truncated match length")
+                extra = source[i]
+                i += 1
+                length += extra
+                if extra != 255:
+                    break
+        length += 4
+        if offset == 0 or offset > len(out):
+            raise ValueError("match offset outside the output")
+        if len(out) + length > size:
+            raise ValueError("output larger than declared")
+        start = len(out) - offset
+        for k in range(length):  # byte by byte: a match may overlap its own output
+            out.append(out[start + k])
+    if len(out) != size:
+        raise ValueError(f"decompressed {len(out)} bytes, header says {size}")
+    return bytes(out)
+
+
+def read_session(data: bytes, name: str) -> tuple[Cookie, ...]:
+    """The session cookies of a mozLz4 session store file (magic, little-endian size, one LZ4 block, JSON)."""
+    hint = "pass the profile's sessionstore-backups/recovery.jsonlz4 as Firefox wrote it"
+    if not data.startswith(_MOZLZ4) or len(data) < 12:
+        raise CredentialError(f"{name}: not a mozLz4 session store (no 'mozLz40' header)", hint)
+    (size,) = struct.unpack("<I", data[8:12])
+    try:
+        store: Any = json.loads(lz4_block(data[12:], size))
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise CredentialError(f"{name}: corrupt session store ({exc})", hint) from None
+    entries = store.get("cookies", []) if isinstance(store, dict) else None
+    if not isinstance(entries, list):
+        raise CredentialError(f"{name}: the session store has no cookie list", hint)
+    cookies = []
+    for entry in entries:
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+            continue
+        domain, host_only = _scope(str(entry.get("host", "")))
+        cookies.append(
+            Cookie(
+                name=entry["name"],
+                value=Secret(str(entry.get("value", ""))),
+                domain=domain,
+                host_only=host_only,
+                path=str(entry.get("path") or "/"),
+                secure=bool(entry.get("secure")),
+                http_only=bool(entry.get("httponly")),
+                expires=None,
+            )
+        )
+    return tuple(cookies)
+
+
+def load(path: Path) -> Jar:
+    """A profile directory or its cookies.sqlite; session cookies from the profile's session store are added."""
+    profile = path if path.is_dir() else path.parent
+    database = path / "cookies.sqlite" if path.is_dir() else path
+    if not database.is_file():
+        raise CredentialError(
+            f"{profile}: no cookies.sqlite in this profile", "pass a Firefox profile directory or its cookies.sqlite"
+        )
+    merged: dict[Key, Cookie] = {_key(c): c for c in read_database(database, str(database))}
+    stores = [profile / f for f in SESSION_FILES if (profile / f).is_file()]
+    if stores:
+        newest = max(stores, key=lambda p: p.stat().st_mtime)
+        for cookie in read_session(newest.read_bytes(), str(newest)):
+            merged.setdefault(_key(cookie), cookie)
+    return Jar(kind="firefox", cookies=tuple(merged.values()))
