@@ -18,8 +18,22 @@ import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.nodes import MappingNode, Node, SequenceNode
 
+from prober import capture as capture_mod
 from prober.errors import CatalogueError
-from prober.model import Auth, Body, BodyKind, Catalogue, Expect, KeyStyle, OutcomeClass, Pairs, Probe, Tags
+from prober.model import (
+    Auth,
+    Body,
+    BodyKind,
+    Capture,
+    CaptureSource,
+    Catalogue,
+    Expect,
+    KeyStyle,
+    OutcomeClass,
+    Pairs,
+    Probe,
+    Tags,
+)
 
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 _NO_BODY = frozenset({"GET", "HEAD"})
@@ -29,7 +43,23 @@ _COSTS = ("free", "billable")
 _STYLES = tuple(style.value for style in KeyStyle)
 _CLASSES = tuple(klass.value for klass in OutcomeClass)
 _TOP_KEYS = ("version", "probes")
-_PROBE_KEYS = ("id", "description", "method", "url", "hosts", "headers", "body", "auth", "tags", "expect", "source")
+_PROBE_KEYS = (
+    "id",
+    "description",
+    "method",
+    "url",
+    "hosts",
+    "headers",
+    "body",
+    "auth",
+    "tags",
+    "expect",
+    "source",
+    "capture",
+    "needs",
+)
+_CAPTURE_SOURCES = tuple(source.value for source in CaptureSource)
+_NAME = re.compile(capture_mod.NAME)
 _REQUIRED = {  # key -> what it holds, for the "missing" message
     "id": "a unique name like 'dashscope-intl-policies'",
     "description": "what the probe checks, in words",
@@ -348,6 +378,7 @@ def _check_catalogue(root: Any, root_line: int, problems: _Problems) -> tuple[li
     _check_version(top, suggested)
     items = _probe_list(top, suggested)
     probes: list[Probe] = []
+    located: list[tuple[Probe, int, str, str]] = []  # probe, line, label, base id
     spans: list[tuple[int, int, str]] = []
     ids: dict[str, int] = {}
     for index, (item, line) in enumerate(zip(items, items.lines, strict=True), start=1):
@@ -364,8 +395,80 @@ def _check_catalogue(root: Any, root_line: int, problems: _Problems) -> tuple[li
                 and not _remember_id(probe.id, probe_line, label, ids, problems)
             ):
                 repeated.add(probe.id)
-            probes.append(probe)
+            located.append((probe, probe_line, label, base or ""))
+    if not problems.found:
+        probes = _check_graph(located, problems)
     return probes, spans
+
+
+def _check_graph(located: list[tuple[Probe, int, str, str]], problems: _Problems) -> list[Probe]:
+    """Resolve `needs` (a base id stands for every probe it expands into), then reject unknown needs,
+    cycles and `{{ name }}` placeholders that no needed probe captures."""
+    by_base: dict[str, list[str]] = {}
+    for probe, _, _, base in located:
+        by_base.setdefault(base, []).append(probe.id)
+    known = {probe.id for probe, *_ in located}
+    resolved: list[Probe] = []
+    for probe, line, label, _ in located:
+        needs: list[str] = []
+        for need in probe.needs:
+            if need in known:
+                needs.append(need)
+            elif need in by_base:
+                needs.extend(by_base[need])
+            else:
+                close = difflib.get_close_matches(need, sorted(known | set(by_base)), n=1)
+                fix = f", did you mean '{close[0]}'?" if close else "; list ids of probes in this catalogue"
+                problems.add(line, f"needs {_q(need)}, which is not a probe id{fix}", label)
+        resolved.append(dataclasses.replace(probe, needs=tuple(dict.fromkeys(needs))))
+    graph = {p.id: p for p in resolved}
+    lines = {probe.id: (line, label) for probe, line, label, _ in located}
+    for probe in resolved:
+        cycle = _cycle(probe.id, graph)
+        if cycle:
+            line, label = lines[probe.id]
+            problems.add(line, f"needs form a cycle: {' → '.join(cycle)}; a probe cannot wait for itself", label)
+            continue
+        reachable = _ancestors(probe.id, graph)
+        captured = {c.name for need in reachable for c in graph[need].captures}
+        for name in capture_mod.placeholders(probe):
+            if name not in captured:
+                line, label = lines[probe.id]
+                problems.add(
+                    line,
+                    f"uses {{{{ {name} }}}} but no probe it needs captures '{name}'; "
+                    f"add the capturing probe to 'needs' or a 'capture:' for '{name}'",
+                    label,
+                )
+    return resolved
+
+
+def _ancestors(start: str, graph: dict[str, Probe]) -> list[str]:
+    """Every probe `start` waits for, directly or not, nearest first."""
+    seen: dict[str, None] = {}
+    queue = list(graph[start].needs)
+    while queue:
+        current = queue.pop(0)
+        if current in seen or current not in graph:
+            continue
+        seen[current] = None
+        queue.extend(graph[current].needs)
+    return list(seen)
+
+
+def _cycle(start: str, graph: dict[str, Probe]) -> list[str] | None:
+    """A path start → … → start through `needs`, if there is one."""
+    stack: list[tuple[str, list[str]]] = [(n, [start, n]) for n in graph[start].needs]
+    seen: set[str] = set()
+    while stack:
+        current, path = stack.pop()
+        if current == start:
+            return path
+        if current in seen or current not in graph:
+            continue
+        seen.add(current)
+        stack.extend((n, [*path, n]) for n in graph[current].needs)
+    return None
 
 
 def _remember_id(ident: str, line: int, label: str, ids: dict[str, int], problems: _Problems) -> bool:
@@ -432,6 +535,8 @@ def _check_probe(item: Any, line: int, index: int, problems: _Problems) -> tuple
     auth, key_style, styles = _auth(fields)
     tags = _tags(fields)
     expect = _expect(fields)
+    captures = _captures(fields)
+    needs = _needs(fields)
     if fields.failed or base is None:
         return fields.probe, base, fields.line("id"), []
     template = Probe(
@@ -446,6 +551,8 @@ def _check_probe(item: Any, line: int, index: int, problems: _Problems) -> tuple
         tags=tags,
         expect=expect,
         source=source,
+        captures=captures,
+        needs=needs,
     )
     return fields.probe, base, fields.line("id"), _expand(template, fields.line("id"), hosts, styles)
 
@@ -491,6 +598,54 @@ def _expand(
 
 
 # --- one field each -------------------------------------------------------------------------------------
+
+
+def _captures(fields: _Fields) -> tuple[Capture, ...]:
+    """`capture: {name: [{body: REGEX} | {json: KEY} | {header: NAME} | {set-cookie: NAME} | {cookie: NAME}]}`."""
+    value = fields.mapping.get("capture")
+    if value is None:
+        return ()
+    shape = "a mapping of names to ways to capture them, like {sec_token: [{body: 'SEC_TOKEN: \"([^\"]+)'}]}"
+    if not isinstance(value, _Map):
+        fields.add("capture", f"'capture' must be {shape}, not {_show(value)}")
+        return ()
+    found: list[Capture] = []
+    for name, ways in value.items():
+        line = value.lines[name]
+        if not _NAME.fullmatch(name):
+            fields.add_at(line, f"capture name {_q(name)} must be lowercase letters, digits and '_', like sec_token")
+            continue
+        items = ways if isinstance(ways, list) else [ways]
+        for way in items:
+            if not isinstance(way, dict) or len(way) != 1:
+                fields.add_at(line, f"capture {_q(name)}: each way must be one of {_one_of(_CAPTURE_SOURCES)}: ARG")
+                continue
+            ((source, arg),) = way.items()
+            if source not in _CAPTURE_SOURCES:
+                fields.add_at(line, _not_one_of(f"capture {_q(name)}: source", source, _CAPTURE_SOURCES))
+                continue
+            if not isinstance(arg, str) or not arg:
+                fields.add_at(line, f"capture {_q(name)}: {source} needs a non-empty string, not {_show(arg)}")
+                continue
+            if source == CaptureSource.BODY.value:
+                try:
+                    re.compile(arg)
+                except re.error as exc:
+                    fields.add_at(line, f"capture {_q(name)}: body regex {_q(arg)} is invalid: {exc}")
+                    continue
+            found.append(Capture(name=name, source=CaptureSource(source), arg=arg))
+    return tuple(found)
+
+
+def _needs(fields: _Fields) -> tuple[str, ...]:
+    value = fields.mapping.get("needs")
+    if value is None:
+        return ()
+    items = value if isinstance(value, list) else [value]
+    if not all(isinstance(i, str) and i for i in items):
+        fields.add("needs", f"'needs' must be a probe id or a list of probe ids, not {_show(value)}")
+        return ()
+    return tuple(items)
 
 
 def _bad_id(ident: Any) -> str:

@@ -51,14 +51,22 @@ def _load(path: Path) -> Catalogue:
 
 
 def _select(probes: Sequence[Probe], patterns: tuple[str, ...]) -> tuple[Probe, ...]:
+    """The probes whose id matches a pattern, plus every probe they need, in catalogue order."""
     if not patterns:
         return tuple(probes)
     from fnmatch import fnmatchcase
 
-    chosen = tuple(p for p in probes if any(fnmatchcase(p.id, pat) for pat in patterns))
-    if not chosen:
+    by_id = {p.id: p for p in probes}
+    wanted = [p.id for p in probes if any(fnmatchcase(p.id, pat) for pat in patterns)]
+    if not wanted:
         raise ProberError(f"--select {' '.join(patterns)} matches no probe", "run `prober list` to see the probe ids")
-    return chosen
+    chosen: set[str] = set()
+    while wanted:
+        current = wanted.pop()
+        if current not in chosen:
+            chosen.add(current)
+            wanted.extend(by_id[current].needs)
+    return tuple(p for p in probes if p.id in chosen)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

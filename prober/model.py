@@ -111,6 +111,25 @@ class Expect:
     klass: OutcomeClass | None = None
 
 
+class CaptureSource(StrEnum):
+    """Where a captured value is read from."""
+
+    BODY = "body"  # a regex over the response body; the first group is the value
+    JSON = "json"  # a key searched at any depth of a JSON body (JSON strings inside JSON expanded)
+    HEADER = "header"  # a response header, by name
+    SET_COOKIE = "set-cookie"  # a cookie the response sets, by name
+    COOKIE = "cookie"  # a cookie from the user's jar that this probe's request carried, by name
+
+
+@dataclass(frozen=True, slots=True)
+class Capture:
+    """One way to capture `name` from a probe's answer; a probe lists them in the order to try."""
+
+    name: str
+    source: CaptureSource
+    arg: str
+
+
 @dataclass(frozen=True, slots=True)
 class Probe:
     """One HTTP exchange to make, after catalogue expansion."""
@@ -126,6 +145,8 @@ class Probe:
     tags: Tags = field(default_factory=lambda: Tags(region="global", surface="api"))
     expect: Expect | None = None
     source: str = ""
+    captures: tuple[Capture, ...] = ()
+    needs: tuple[str, ...] = ()  # ids of probes to run first; their captures fill {{ name }} here
 
     @property
     def billable(self) -> bool:
@@ -215,6 +236,7 @@ class Outcome:
     error: str | None = None
     expected: bool | None = None
     unexpected_reason: str | None = None
+    captured: tuple[str, ...] = ()  # names of the values this probe captured (values are secrets, never kept)
 
 
 class ChangeKind(StrEnum):

@@ -13,7 +13,7 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
-from prober import quota, ratelimit, vendor
+from prober import capture, quota, ratelimit, vendor
 from prober.cookies import Cookie
 from prober.cookies import header as cookie_header
 from prober.credentials import Credentials
@@ -208,14 +208,16 @@ async def run(
     settings: Settings,
     limiter: Limiter,
     redactor: Redactor,
-) -> Outcome:
-    """Make the probe's request, follow redirects hop by hop, and return its outcome. Never raises Exception."""
+) -> tuple[Outcome, dict[str, str]]:
+    """Make the probe's request, follow redirects hop by hop, and return its outcome and the values it
+    captured. Never raises Exception."""
     reason = skip_reason(probe, creds, settings)
     if reason is not None:
-        return Outcome(probe_id=probe.id, klass=OutcomeClass.SKIPPED, explanation=reason)
+        return Outcome(probe_id=probe.id, klass=OutcomeClass.SKIPPED, explanation=reason), {}
     progress = _Progress()
+    values: dict[str, str] = {}
     try:
-        outcome = await _exchange(session, probe, creds, settings, limiter, redactor, progress)
+        outcome = await _exchange(session, probe, creds, settings, limiter, redactor, progress, values)
     except Exception as exc:  # a failing endpoint is data: every probe ends with an outcome
         klass = _transport_class(exc)
         outcome = Outcome(
@@ -227,7 +229,7 @@ async def run(
             timings=_timings(progress),
             error=_describe(exc) if klass is not OutcomeClass.TIMEOUT else f"deadline {settings.timeout:g} s",
         )
-    return outcome
+    return outcome, values
 
 
 def _timings(progress: _Progress) -> Timings:
@@ -254,6 +256,7 @@ async def _exchange(
     limiter: Limiter,
     redactor: Redactor,
     progress: _Progress,
+    values: dict[str, str],
 ) -> Outcome:
     first = URL(probe.url, encoded=False)
     url = first
@@ -323,7 +326,22 @@ async def _exchange(
                         data, size, truncated = await _read_body(response, settings.body_limit)
                 finally:
                     _clock_into(progress, clock)
+            if probe.captures:
+                jar_cookies = (
+                    {c.name: c.value.reveal() for c in creds.jar.for_url(probe.url, time.time())}
+                    if (creds.jar is not None and probe.auth is Auth.COOKIES)
+                    else {}
+                )
+                set_cookies = {name: morsel.value for name, morsel in response.cookies.items()}
+                found = capture.extract(
+                    probe.captures, _decode(data, response), response.headers.items(), set_cookies, jar_cookies
+                )
+                values.update(found)
+                # Captured values are secrets from the moment they exist: before any excerpt is cut.
+                redactor.add(values.values())
             outcome = _answer(probe, response, hop, progress, data, size, truncated, settings, redactor)
+            if values:
+                outcome = replace(outcome, captured=tuple(sorted(values)))
             return replace(outcome, timings=_timings(progress), remote_addr=progress.remote_addr)
     last = progress.hops[-1]
     return Outcome(

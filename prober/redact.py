@@ -95,20 +95,24 @@ class Redactor:
     """
 
     def __init__(self, secrets: Iterable[Secret | str] = ()) -> None:
-        values: set[str] = set()
-        for s in secrets:
-            raw = s.reveal() if isinstance(s, Secret) else s
-            if len(raw) >= MIN_SECRET_LENGTH:
-                values.add(raw)
+        self._values: set[str] = set()
+        self._pattern = _KEY_SHAPE
+        self.add(secrets)
+
+    def add(self, secrets: Iterable[Secret | str]) -> None:
+        """Learn more secrets (values captured during the sweep); the pattern is rebuilt only if one is new."""
+        new = {raw for s in secrets if len(raw := s.reveal() if isinstance(s, Secret) else s) >= MIN_SECRET_LENGTH}
+        if not new - self._values:
+            return
+        self._values |= new
         # Longest first so a secret that contains another is replaced whole.
-        ordered = sorted(values, key=lambda v: (-len(v), v))
+        ordered = sorted(self._values, key=lambda v: (-len(v), v))
         parts = [_pattern(v) for v in ordered] + [_KEY_SHAPE.pattern]
         self._pattern = re.compile("|".join(parts))
-        self._count = len(ordered)
 
     @property
     def known(self) -> int:
-        return self._count
+        return len(self._values)
 
     def text(self, value: str) -> str:
         return self._pattern.sub(REDACTED, value)

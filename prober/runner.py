@@ -15,10 +15,10 @@ from typing import Any
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 
-from prober import probe, routing
+from prober import capture, probe, routing
 from prober.credentials import Credentials
 from prober.errors import ProberError
-from prober.model import Outcome, Probe
+from prober.model import Outcome, OutcomeClass, Probe
 from prober.redact import Redactor
 
 
@@ -74,6 +74,31 @@ class PeerConnector(aiohttp.TCPConnector):
             if isinstance(clock, probe.HopClock):
                 clock.peer = peer
         return connection
+
+
+def _inputs(p: Probe, captured: dict[str, dict[str, str]], results: dict[str, Outcome]) -> tuple[Probe, str | None]:
+    """The probe with its {{ name }} placeholders filled from the probes it needs, or why it cannot run."""
+    names = capture.placeholders(p)
+    if not names:
+        return p, None
+    values: dict[str, str] = {}
+    for need in p.needs:  # the first needed probe that captured a name wins, in `needs` order
+        for name, value in captured.get(need, {}).items():
+            values.setdefault(name, value)
+    missing = [n for n in names if n not in values]
+    if not missing:
+        return capture.fill(p, values), None
+    why = "; ".join(f"{need} {_short(results[need])}" if need in results else f"{need} was not run" for need in p.needs)
+    return p, f"no {', '.join(missing)}: {why}"
+
+
+def _short(outcome: Outcome) -> str:
+    """How a needed probe ended, in a few words, for a dependant's skip reason."""
+    if outcome.klass is OutcomeClass.SKIPPED:
+        return f"was skipped ({outcome.explanation})"
+    if outcome.klass is OutcomeClass.REDIRECT_TO_LOGIN:
+        return f"redirected to login ({outcome.explanation.split(':')[0]})"
+    return f"ended {outcome.klass.value} ({outcome.status if outcome.status is not None else 'no answer'})"
 
 
 def tls_context(cacert: Path | None) -> ssl.SSLContext:
@@ -142,12 +167,29 @@ async def sweep(
         timeout=aiohttp.ClientTimeout(total=None),  # the per-probe deadline lives in probe.run
         headers={"User-Agent": options.settings.user_agent},
     ) as session:
+        done = {p.id: asyncio.Event() for p in probes}
+        results: dict[str, Outcome] = {}
+        captured: dict[str, dict[str, str]] = {}
 
         async def one(p: Probe) -> Outcome:
-            outcome = await probe.run(session, p, creds, options.settings, limiter, redactor)
-            if on_outcome is not None:
-                on_outcome(outcome)
-            return outcome
+            # Independent probes start at once; a dependant starts as soon as the probes it needs have ended.
+            for need in p.needs:
+                if need in done:
+                    await done[need].wait()
+            try:
+                filled, missing = _inputs(p, captured, results)
+                if missing is not None:
+                    outcome = Outcome(probe_id=p.id, klass=OutcomeClass.SKIPPED, explanation=missing)
+                else:
+                    outcome, captured[p.id] = await probe.run(
+                        session, filled, creds, options.settings, limiter, redactor
+                    )
+                results[p.id] = outcome
+                if on_outcome is not None:
+                    on_outcome(outcome)
+                return outcome
+            finally:
+                done[p.id].set()
 
         outcomes = tuple(await asyncio.gather(*(one(p) for p in probes)))
     # Transports of failed TLS handshakes close through loop callbacks; let them run before the loop ends,

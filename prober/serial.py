@@ -9,6 +9,8 @@ from prober.model import (
     Auth,
     Body,
     BodyKind,
+    Capture,
+    CaptureSource,
     Change,
     ChangeKind,
     Comparison,
@@ -54,6 +56,8 @@ def dump_probe(p: Probe) -> dict[str, Any]:
             else None
         ),
         "source": p.source,
+        "captures": [{"name": c.name, "source": c.source.value, "arg": c.arg} for c in p.captures],
+        "needs": list(p.needs),
     }
 
 
@@ -80,6 +84,10 @@ def load_probe(d: dict[str, Any]) -> Probe:
             else None
         ),
         source=d.get("source", ""),
+        captures=tuple(
+            Capture(name=c["name"], source=CaptureSource(c["source"]), arg=c["arg"]) for c in d.get("captures", [])
+        ),
+        needs=tuple(d.get("needs", [])),
     )
 
 
@@ -146,6 +154,7 @@ def dump_outcome(o: Outcome) -> dict[str, Any]:
             else None
         ),
         "error": o.error,
+        "captured": list(o.captured),
     }
 
 
@@ -191,6 +200,7 @@ def load_outcome(probe_id: str, d: dict[str, Any]) -> Outcome:
             else None
         ),
         error=d.get("error"),
+        captured=tuple(d.get("captured", [])),
     )
 
 

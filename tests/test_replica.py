@@ -200,7 +200,11 @@ def test_cn_ticket_session_gets_the_quota(tmp_path: Path) -> None:
 
     async def scenario(replica: Replica, session: aiohttp.ClientSession) -> None:
         headers = {"Cookie": cookie_header(CN_TICKET_COOKIES)}
-        form = {"params": "{}", "region": "cn-beijing", "sec_token": ""}
+        # The gateway wants the session's sec_token, which /tool/user/info.json gives (reference A2).
+        info_url = "https://bailian.console.aliyun.com/tool/user/info.json"
+        async with session.get(info_url, headers=headers, allow_redirects=False) as response:
+            token = (await response.json())["data"]["secToken"]
+        form = {"params": "{}", "region": "cn-beijing", "sec_token": token}
         async with session.post(url, data=form, headers=headers, allow_redirects=False) as response:
             assert response.status == 200
             body = await response.json()

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import secrets
 import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote
 
 Pairs = tuple[tuple[str, str], ...]
 
@@ -41,8 +44,18 @@ _CN_HOSTS = frozenset({CONSOLE_CN, RPC_CN})
 LOGIN_PATH = "/login/login.htm"
 LOGIN_RETURN_PARAM = "oauth_callback"
 
-# A value the replica embeds where a real console embeds a per-session sec_token.
+# A value the replica embeds where a real console embeds a per-session sec_token (QwenCloud only; the
+# Bailian console derives one per session: see sec_token_for).
 REPLICA_SEC_TOKEN = "replica-sec-token"
+
+# Where the replica's login sends the browser afterwards: the dashboards CodexBar opens (reference A2, A7).
+DASHBOARD_CN = f"https://{CONSOLE_CN}/cn-beijing/?tab=model"
+DASHBOARD_INTL = f"https://{CONSOLE_INTL}/ap-southeast-1/?tab=coding-plan"
+LOGIN_DO_PATH = "/login/login.do"
+
+# Cookies that belong to bailian.console.aliyun.com; sent to the RPC host they mean a flat, unscoped cookie
+# header (reference (b) "Cookie scoping matters", CodexBar #2370).
+WRONG_HOST_COOKIES = ("JSESSIONID", "atpsida")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +69,8 @@ class Request:
     headers: Mapping[str, str] = field(default_factory=dict)
     cookies: Mapping[str, str] = field(default_factory=dict)
     body: str = ""
+    # The serving replica's random secret: sessions' sec_tokens and minted tickets are HMACs under it.
+    secret: bytes = field(default=b"", repr=False)
 
     @property
     def url(self) -> str:
@@ -125,6 +140,36 @@ def _qwencloud_session(request: Request) -> bool:
     return any(request.cookies.get(n) for n in names)
 
 
+def _mac(secret: bytes, purpose: str, value: str) -> str:
+    return hmac.new(secret, f"{purpose}\0{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def sec_token_for(ticket: str, secret: bytes) -> str:
+    """The session's sec_token: fixed per login_aliyunid_ticket and per replica, so another session's is stale."""
+    return _mac(secret, "sec_token", ticket)[:32]
+
+
+def mint_ticket(secret: bytes) -> str:
+    """A fresh login_aliyunid_ticket that this replica can later recognise as its own (nonce + HMAC)."""
+    nonce = secrets.token_hex(16)
+    return nonce + _mac(secret, "ticket", nonce)[:16]
+
+
+def minted(ticket: str, secret: bytes) -> bool:
+    """Whether this replica's login issued `ticket` (as opposed to a hand-made jar's value)."""
+    nonce, signature = ticket[:32], ticket[32:]
+    return len(ticket) == 48 and hmac.compare_digest(signature, _mac(secret, "ticket", nonce)[:16])
+
+
+def _session_sec_token(request: Request) -> str:
+    return sec_token_for(request.cookies.get("login_aliyunid_ticket", ""), request.secret)
+
+
+def _form(request: Request) -> dict[str, str]:
+    """The urlencoded body's fields (first value of each); anything else reads as no fields."""
+    return {name: values[0] for name, values in parse_qs(request.body, keep_blank_values=True).items()}
+
+
 def _request_id() -> str:
     return str(uuid.uuid4())
 
@@ -160,16 +205,105 @@ def _login_redirect(request: Request) -> Answer:
 
 
 def _login_page(request: Request) -> Answer:
+    default = _LOGIN_KIND[request.host]
+    options = "".join(
+        f'<option value="{kind}"{" selected" if kind == default else ""}>{label}</option>'
+        for kind, label in (("intl", "INTL passport session (no ticket)"), ("cn", "CN ticket session"))
+    )
     page = (
         "<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body>\n"
         f"<h1>Sign in</h1>\n<p>Replica login page of {request.host}\n"
-        "(passport.alibabacloud.com / signin.aliyun.com).</p>\n"
-        f'<form method="post" action="https://{request.host}/login/login.do">\n'
+        "(passport.alibabacloud.com / signin.aliyun.com). Any login id and password are accepted.</p>\n"
+        f'<form method="post" action="https://{request.host}{LOGIN_DO_PATH}">\n'
         '<input type="text" name="loginId" autocomplete="username">\n'
         '<input type="password" name="password" autocomplete="current-password">\n'
-        '<button type="submit">Sign in</button>\n</form>\n</body></html>\n'
+        f'<select name="as">{options}</select>\n'
+        '<button type="submit">Sign in</button>\n</form>\n'
+        f'<p>Without a form: <a href="https://{SIGNIN_CN}{LOGIN_DO_PATH}?as=cn">sign in as CN</a>,\n'
+        f'<a href="https://{PASSPORT_INTL}{LOGIN_DO_PATH}?as=intl">sign in as INTL</a>.</p>\n'
+        "</body></html>\n"
     )
     return Answer(status=200, body=page, content_type=HTML)
+
+
+# Which login a login host performs, and which host sets each cookie set: a browser only accepts a
+# Domain=.aliyun.com cookie from an aliyun.com host, so `as=cn` is served by signin.aliyun.com only.
+_LOGIN_KIND = {PASSPORT_INTL: "intl", SIGNIN_CN: "cn"}
+_LOGIN_HOST = {kind: host for host, kind in _LOGIN_KIND.items()}
+_LOGIN_DASHBOARD = {"intl": DASHBOARD_INTL, "cn": DASHBOARD_CN}
+_ONE_DAY = 86400
+
+
+@dataclass(frozen=True, slots=True)
+class SetCookie:
+    """One cookie the replica's login sets; max_age None makes it a session cookie."""
+
+    name: str
+    value: str
+    domain: str
+    http_only: bool
+    max_age: int | None = _ONE_DAY
+
+    def header(self) -> str:
+        parts = [f"{self.name}={self.value}", f"Domain={self.domain}", "Path=/"]
+        if self.max_age is not None:
+            parts.append(f"Max-Age={self.max_age}")
+        parts.append("Secure")
+        if self.http_only:
+            parts.append("HttpOnly")
+        return "; ".join(parts)
+
+
+def _account_pk() -> str:
+    return str(5_000_000_000_000_000 + secrets.randbelow(10**15))
+
+
+def login_cookies(kind: str, secret: bytes) -> tuple[SetCookie, ...]:
+    """The cookie set of reference (b) for an `intl` passport or a `cn` ticket login, with fresh values."""
+    pk = _account_pk()
+    if kind == "intl":
+        # The eight passport cookies #612 found (reference (b)); never login_aliyunid_ticket. HttpOnly flags
+        # follow prober.demo's synthetic INTL jar; which of them are HttpOnly in reality is not recorded.
+        domain = ".alibabacloud.com"
+        return (
+            SetCookie("login_current_pk", pk, domain, http_only=True),
+            SetCookie("login_aliyunid_pk", pk, domain, http_only=False),
+            SetCookie("login_aliyunid", f"replica-{secrets.token_hex(4)}@example.com", domain, http_only=False),
+            SetCookie("aliyunid_third_login_state", secrets.token_hex(16), domain, http_only=True),
+            SetCookie("cr_token", secrets.token_hex(16), domain, http_only=True),
+            SetCookie("help_csrf", secrets.token_hex(16), domain, http_only=False, max_age=None),
+            SetCookie("x5sec", secrets.token_hex(24), domain, http_only=True, max_age=None),
+            SetCookie("last_u_intl-aliyun_intl-aliyun", secrets.token_hex(8), domain, http_only=False),
+        )
+    # CodexBar's session test (reference (b)): the ticket plus an account cookie; the csrf cookie is read by
+    # the page's script into x-csrf-token (A1 request headers), so it cannot be HttpOnly; cna feeds
+    # X-Anonymous-Id (A1 form body).
+    domain = ".aliyun.com"
+    return (
+        SetCookie("login_aliyunid_ticket", mint_ticket(secret), domain, http_only=True),
+        SetCookie("login_aliyunid_pk", pk, domain, http_only=False),
+        SetCookie("login_aliyunid_csrf", secrets.token_hex(16), domain, http_only=False, max_age=None),
+        SetCookie("cna", secrets.token_urlsafe(18), domain, http_only=False),
+    )
+
+
+def _login(request: Request) -> Answer:
+    fields = {**request.query, **(_form(request) if request.method == "POST" else {})}
+    if request.method == "GET" and "as" not in fields:
+        return _login_page(request)
+    kind = fields.get("as") or _LOGIN_KIND[request.host]
+    if kind not in _LOGIN_DASHBOARD:
+        return Answer(status=400, body=f"as must be cn or intl, not {kind!r}\n", content_type="text/plain")
+    if _LOGIN_HOST[kind] != request.host:
+        # The other family's cookies can only be set by its own login host: go there, as a GET.
+        location = f"https://{_LOGIN_HOST[kind]}{LOGIN_DO_PATH}?as={kind}"
+        return Answer(status=302, content_type=None, headers=(("Location", location),))
+    cookies = tuple(("Set-Cookie", cookie.header()) for cookie in login_cookies(kind, request.secret))
+    return Answer(
+        status=302,
+        content_type=None,
+        headers=(*cookies, ("Location", _LOGIN_DASHBOARD[kind]), ("Cache-Control", "no-store")),
+    )
 
 
 def _native_models(request: Request) -> Answer:
@@ -306,15 +440,62 @@ def quota_payload(now: datetime | None = None) -> dict[str, object]:
     }
 
 
+def _not_logined() -> Answer:
+    # C1 (#2370): HTTP 200, data.success false, errorCode BailianGateway.Login.NotLogined, httpStatusCode "200".
+    # The top-level code "200" and requestId are the replica's (prober's vendor tests use the same shape).
+    payload = {
+        "code": "200",
+        "data": {"success": False, "errorCode": "BailianGateway.Login.NotLogined"},
+        "httpStatusCode": "200",
+        "requestId": _request_id(),
+    }
+    return _json(200, payload)
+
+
+def _stale_sec_token() -> Answer:
+    # C1 lists PostonlyOrTokenError and "request has expired" / "refresh page" as CodexBar's stale-token
+    # markers; the body shape a stale or missing sec_token gets is not recorded (reference (f) item 9).
+    # The ConsoleNeedLogin-like shape is the replica's choice.
+    payload = {
+        "code": "PostonlyOrTokenError",
+        "message": "request has expired, please refresh page",
+        "requestId": _request_id(),
+        "successResponse": False,
+    }
+    return _json(200, payload)
+
+
+# Answers on the INTL RPC host for a ticket session carry this: nobody has seen one (#612; (f) item 3).
+NOT_OBSERVED = ("x-replica", "not-observed")
+
+
 def _console_rpc(request: Request) -> Answer:
-    if not _ticket_session(request):
+    """Precedence: INTL without ticket -> 302; wrong-host cookies -> NotLogined; no ticket -> 302; token; quota."""
+    intl = request.host == RPC_INTL
+    if intl and not _ticket_session(request):
+        return _login_redirect(request)  # #612 section 2, observed
+    extra: Pairs = (NOT_OBSERVED,) if intl else ()
+    # #2370: a ticket session whose header also carries bailian.console.aliyun.com's cookies is refused, so
+    # this check comes before the session and token checks.
+    if any(name in request.cookies for name in WRONG_HOST_COOKIES):
+        result = _not_logined()
+    elif not _ticket_session(request):
         return _login_redirect(request)
-    if request.host == RPC_CN:
-        return _json(200, quota_payload())
-    return unmodelled(
-        "a login_aliyunid_ticket session on the INTL RPC host was never observed: INTL accounts do not get "
-        "that cookie (CodexBar #612 section 2; reference (f) item 3)"
-    )
+    else:
+        sent = _form(request).get("sec_token", "")
+        if sent and hmac.compare_digest(sent.encode(), _session_sec_token(request).encode()):
+            result = _json(200, quota_payload())
+        else:
+            result = _stale_sec_token()
+    return Answer(result.status, result.body, result.content_type, (*result.headers, *extra))
+
+
+# The navigation headers CodexBar #2891/#3098 had to add before the CN plan page rendered SEC_TOKEN (A2 row 3).
+NAVIGATION_HEADERS = {"sec-fetch-site": "same-origin", "sec-fetch-mode": "navigate", "sec-fetch-dest": "document"}
+
+
+def _navigation(request: Request) -> bool:
+    return all(request.headers.get(name, "").lower() == value for name, value in NAVIGATION_HEADERS.items())
 
 
 def _dashboard(request: Request) -> Answer:
@@ -322,11 +503,13 @@ def _dashboard(request: Request) -> Answer:
         return _login_redirect(request)
     if request.host != CONSOLE_CN:
         return unmodelled("a logged-in INTL dashboard was never captured (reference (f) item 3)")
-    navigation = request.headers.get("sec-fetch-mode", "").lower() == "navigate"
-    config = f'window.ALIYUN_CONSOLE_CONFIG = {{"SEC_TOKEN": "{REPLICA_SEC_TOKEN}"}};' if navigation else ""
+    # The plan page renders SEC_TOKEN only for a real navigation; the coding-plan/model dashboard embeds it
+    # for CodexBar's plain GET (A2 row 1).
+    with_token = request.query.get("tab") != "plan" or _navigation(request)
+    config = f'window.ALIYUN_CONSOLE_CONFIG = {{ SEC_TOKEN: "{_session_sec_token(request)}" }};\n' if with_token else ""
     page = (
         "<!DOCTYPE html>\n<html><head><title>Bailian console (replica)</title>\n"
-        f"<script>{config}</script></head><body><div id='app'></div></body></html>\n"
+        f"<script>\n{config}</script></head><body><div id='app'></div></body></html>\n"
     )
     return Answer(status=200, body=page, content_type=HTML)
 
@@ -336,7 +519,7 @@ def _console_user_info(request: Request) -> Answer:
         return _login_redirect(request)
     if request.host != CONSOLE_CN:
         return unmodelled("a logged-in INTL /tool/user/info.json was never captured (reference (f) item 3)")
-    return _json(200, {"data": {"secToken": REPLICA_SEC_TOKEN}})
+    return _json(200, {"data": {"secToken": _session_sec_token(request)}})
 
 
 def _qwencloud_user_info(request: Request) -> Answer:
@@ -449,9 +632,15 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         methods=_POST,
         paths=("/data/api.json",),
         source="A1 rows 3-4; #612 section 2: INTL passport cookies (no login_aliyunid_ticket) -> 302 "
-        "to login. CN ticket session -> quota as in reference 0 item 2, DataV2 envelope (C1), Pro "
-        "limits (limits table). sec_token is not checked: a missing or stale one's answer is unknown "
-        "(f item 9).",
+        "to login. Cookie header with bailian.console.aliyun.com's JSESSIONID/atpsida -> 200 "
+        "BailianGateway.Login.NotLogined (C1, (b) 'Cookie scoping matters', CodexBar #2370), checked "
+        "before the session. CN ticket session with its sec_token form field -> quota as in reference 0 "
+        "item 2, DataV2 envelope (C1), Pro limits (limits table); with a missing or another session's "
+        "sec_token -> 200 PostonlyOrTokenError (C1 marker text; the exact shape is not recorded, f item "
+        "9). A hand-made ticket (not issued by the replica's login) with an empty sec_token still gets "
+        "quota, marked x-replica-sec-token: unchecked. A ticket session on the INTL RPC host is NOT "
+        "OBSERVED (#612 found no INTL ticket; f item 3): treated like CN and marked x-replica: "
+        "not-observed.",
         respond=_console_rpc,
     ),
     Behaviour(
@@ -459,8 +648,9 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         hosts=frozenset({CONSOLE_INTL, CONSOLE_CN}),
         methods=_GET,
         paths=("/tool/user/info.json",),
-        source="A2 row 2 (CB; OMP: data.secToken). Logged-out answer not recorded: modelled like the "
-        "dashboard on the same host (302 to login), which CodexBar's resolver treats as login required.",
+        source="A2 row 2 (CB; OMP: data.secToken), the session's sec_token (an HMAC of the ticket under "
+        "the replica's secret). Logged-out answer not recorded: modelled like the dashboard on the same "
+        "host (302 to login), which CodexBar's resolver treats as login required.",
         respond=_console_user_info,
     ),
     Behaviour(
@@ -470,9 +660,22 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         paths=("/ap-southeast-1", "/us-east-1", "/eu-central-1", "/cn-hongkong", "/cn-beijing"),
         prefix=True,
         source="A2 rows 1 and 3, A7; #612 section 2 (no ticket -> 302 to the login host). CN logged "
-        "in: SEC_TOKEN in window.ALIYUN_CONSOLE_CONFIG only for a navigation request (CodexBar #2891, "
-        "#3098).",
+        'in: SEC_TOKEN: "<token>" in window.ALIYUN_CONSOLE_CONFIG (A2 row 3); the ?tab=plan page only '
+        "for a navigation request (Sec-Fetch-Site same-origin, -Mode navigate, -Dest document; CodexBar "
+        "#2891, #3098), other tabs always (A2 row 1: CodexBar's plain GET finds it).",
         respond=_dashboard,
+    ),
+    Behaviour(
+        name="login",
+        hosts=frozenset({PASSPORT_INTL, SIGNIN_CN}),
+        methods=frozenset({"GET", "POST"}),
+        paths=(LOGIN_DO_PATH,),
+        source="The replica's own login, so a real browser can hold either session: as=intl sets the eight "
+        "INTL passport cookies #612 found, on .alibabacloud.com; as=cn sets login_aliyunid_ticket, "
+        "login_aliyunid_pk, login_aliyunid_csrf and cna on .aliyun.com (reference (b)). Attributes, "
+        "values and the 302 to the dashboard are the replica's choices: the real login was never "
+        "captured.",
+        respond=_login,
     ),
     Behaviour(
         name="login-page",

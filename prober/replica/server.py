@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +93,8 @@ async def start(
     """Serve every behaviours.HOSTS name over TLS as `scenario` says; `latency` seconds pass before each answer."""
     scenarios.get(scenario)  # an unknown name is a ValueError now, not a 500 on the first request
     tls = make_tls(behaviours.HOSTS, directory)
+    # Per replica: sessions' sec_tokens and the tickets its login mints are HMACs under it.
+    secret = secrets.token_bytes(32)
 
     async def handle(request: web.BaseRequest) -> web.StreamResponse:
         view = behaviours.Request(
@@ -102,6 +105,7 @@ async def start(
             headers={k.lower(): v for k, v in request.headers.items()},
             cookies=dict(request.cookies),
             body=await request.text() if request.can_read_body else "",
+            secret=secret,
         )
         if latency > 0:
             await asyncio.sleep(latency)
@@ -111,8 +115,14 @@ async def start(
         response.headers["Server"] = "prober-replica"
         if result.content_type is not None:
             response.headers["Content-Type"] = result.content_type
+        # A behaviour's header replaces a default of the same name; repeats (Set-Cookie) are all sent.
+        given: set[str] = set()
         for name, value in result.headers:
-            response.headers[name] = value
+            if name.lower() in given:
+                response.headers.add(name, value)
+            else:
+                response.headers[name] = value
+                given.add(name.lower())
         return response
 
     server = _CountingServer(handle)

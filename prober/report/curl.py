@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 
 from prober.model import Auth, Probe
+
+_PLACEHOLDER = re.compile(
+    r"\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}|%7B%7B(?:\+|%20)*([a-z_][a-z0-9_]*)(?:\+|%20)*%7D%7D", re.I
+)
+
+
+def _arg(text: str) -> str:
+    """Shell-quote one argument; a captured {{ name }} becomes the shell variable $NAME, never its value."""
+    if not _PLACEHOLDER.search(text):
+        return shlex.quote(text)
+    escaped = re.sub(r'(["\\$`])', r"\\\1", text)
+    return '"' + _PLACEHOLDER.sub(lambda m: "${" + (m.group(1) or m.group(2)).upper() + "}", escaped) + '"'
 
 
 def command(probe: Probe) -> str:
@@ -13,9 +26,9 @@ def command(probe: Probe) -> str:
         parts.append("--head")
     elif probe.method != "GET" or probe.body is not None:
         parts += ["-X", probe.method]
-    parts.append(shlex.quote(probe.url))
+    parts.append(_arg(probe.url))
     for name, value in probe.headers:
-        parts += ["-H", shlex.quote(f"{name}: {value}")]
+        parts += ["-H", _arg(f"{name}: {value}")]
     if probe.auth is Auth.KEY and probe.key_style is not None:
         # Double quotes so the shell expands the variable; the value itself never appears here.
         parts += ["-H", f'"{probe.key_style.header}: {probe.key_style.header_value("$DASHSCOPE_API_KEY")}"']
@@ -23,5 +36,5 @@ def command(probe: Probe) -> str:
         parts += ["-H", '"Cookie: $COOKIE"']
     if probe.body is not None:
         parts += ["-H", shlex.quote(f"Content-Type: {probe.body.kind.content_type}")]
-        parts += ["--data-raw", shlex.quote(probe.body.text)]
+        parts += ["--data-raw", _arg(probe.body.text)]
     return " ".join(parts)

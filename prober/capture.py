@@ -1,0 +1,97 @@
+"""Pure: values captured from one probe's answer, and `{{ name }}` placeholders filled in a dependant probe."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import quote, quote_plus
+
+from prober import quota
+from prober.model import BodyKind, Capture, CaptureSource, Probe
+
+NAME = r"[a-z_][a-z0-9_]*"
+_PLACEHOLDER = re.compile(r"\{\{\s*(" + NAME + r")\s*\}\}")
+# A placeholder inside a form body has been URL-encoded by the catalogue loader: %7B%7B+name+%7D%7D.
+_ENCODED = re.compile(r"%7B%7B(?:\+|%20)*(" + NAME + r")(?:\+|%20)*%7D%7D", re.IGNORECASE)
+
+
+def placeholders(probe: Probe) -> list[str]:
+    """Every `{{ name }}` the probe uses, in order of appearance (URL, headers, body)."""
+    texts = [probe.url, *(v for _, v in probe.headers)]
+    names = [m.group(1) for t in texts for m in _PLACEHOLDER.finditer(t)]
+    if probe.body is not None:
+        names += [m.group(1) for m in _PLACEHOLDER.finditer(probe.body.text)]
+        names += [m.group(1) for m in _ENCODED.finditer(probe.body.text)]
+    return list(dict.fromkeys(names))
+
+
+def fill(probe: Probe, values: Mapping[str, str]) -> Probe:
+    """The probe with every placeholder replaced, encoded for where it stands. All names must be in `values`."""
+
+    def sub(pattern: re.Pattern[str], text: str, encode: Any) -> str:
+        return pattern.sub(lambda m: encode(values[m.group(1)]), text)
+
+    url = sub(_PLACEHOLDER, probe.url, lambda v: quote(v, safe=""))
+    # Header values must stay one line: a captured value with CR or LF is cut there (RFC 9110 §5.5).
+    headers = tuple((k, sub(_PLACEHOLDER, v, lambda v: re.split(r"[\r\n]", v)[0])) for k, v in probe.headers)
+    body = probe.body
+    if body is not None:
+        if body.kind is BodyKind.FORM:
+            text = sub(_ENCODED, body.text, quote_plus)
+            text = sub(_PLACEHOLDER, text, quote_plus)
+        else:
+            text = sub(_PLACEHOLDER, body.text, lambda v: json.dumps(v)[1:-1])
+        body = dataclasses.replace(body, text=text)
+    return dataclasses.replace(probe, url=url, headers=headers, body=body)
+
+
+def _find_key(data: Any, key: str) -> str | None:
+    if isinstance(data, dict):
+        if key in data and isinstance(data[key], str | int) and not isinstance(data[key], bool) and data[key] != "":
+            return str(data[key])
+        children: Iterable[Any] = data.values()
+    elif isinstance(data, list):
+        children = data
+    else:
+        return None
+    for child in children:
+        found = _find_key(child, key)
+        if found is not None:
+            return found
+    return None
+
+
+def extract(
+    captures: Iterable[Capture],
+    text: str,
+    headers: Iterable[tuple[str, str]],
+    set_cookies: Mapping[str, str],
+    sent_cookies: Mapping[str, str],
+) -> dict[str, str]:
+    """The captured values by name; for each name the first capture that yields a non-empty value wins."""
+    found: dict[str, str] = {}
+    decoded: Any = None
+    header_map = {k.lower(): v for k, v in headers}
+    for c in captures:
+        if c.name in found:
+            continue
+        value: str | None = None
+        if c.source is CaptureSource.BODY:
+            match = re.search(c.arg, text)
+            value = (match.group(1) if match.groups() else match.group(0)) if match else None
+        elif c.source is CaptureSource.JSON:
+            if decoded is None:
+                decoded = quota.decode(text)
+            value = _find_key(decoded, c.arg)
+        elif c.source is CaptureSource.HEADER:
+            value = header_map.get(c.arg.lower())
+        elif c.source is CaptureSource.SET_COOKIE:
+            value = set_cookies.get(c.arg)
+        elif c.source is CaptureSource.COOKIE:
+            value = sent_cookies.get(c.arg)
+        if value:
+            found[c.name] = value
+    return found
