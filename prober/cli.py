@@ -78,6 +78,43 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.obj = {"debug": debug}
 
 
+def _cookie_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option(
+            "--cookies",
+            type=click.Path(path_type=Path),
+            help="Cookie jar: Netscape cookies.txt, Firefox cookies.sqlite or profile, Chromium Cookies, "
+            "Cookie-Editor/EditThisCookie JSON, HAR, or a Cookie: header file (detected by content).",
+        ),
+        click.option("--browser", metavar="NAME[:PROFILE]", help="Read cookies from an installed browser's profile."),
+        click.option(
+            "--cookie-header-env", metavar="NAME", help="Read a raw Cookie header from this environment variable."
+        ),
+        click.option(
+            "--cookie-domain",
+            metavar="DOMAIN",
+            help="The domain a raw Cookie header belongs to, e.g. aliyun.com or alibabacloud.com.",
+        ),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+_COOKIE_OPTIONS = _cookie_options
+
+
+def _cookie_source(kwargs: dict[str, Any]) -> Any:
+    from prober.credentials import CookieSource
+
+    return CookieSource(
+        path=kwargs.pop("cookies"),
+        browser=kwargs.pop("browser"),
+        header_env=kwargs.pop("cookie_header_env"),
+        domain=kwargs.pop("cookie_domain"),
+    )
+
+
 _FAIL_ON = click.option(
     "--fail-on",
     type=click.Choice(["changed", "unexpected", "none"]),
@@ -293,11 +330,7 @@ def _options(
 @click.argument("catalogue", required=False, type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--key-env", metavar="NAME", help="Read the API key from this environment variable.")
 @click.option("--key-file", type=click.Path(path_type=Path, dir_okay=False), help="Read the API key from a file.")
-@click.option(
-    "--cookies",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="A Netscape cookies.txt with your console session.",
-)
+@_COOKIE_OPTIONS
 @click.option(
     "--connect-to",
     multiple=True,
@@ -323,7 +356,6 @@ def run(
     catalogue: Path | None,
     key_env: str | None,
     key_file: Path | None,
-    cookies: Path | None,
     connect_to: tuple[str, ...],
     cacert: Path | None,
     proxy: str | None,
@@ -343,7 +375,7 @@ def run(
     options = _options(kwargs, connect_to, cacert, proxy, allow_insecure)
     loaded = _scoped(_load(catalogue or _default_catalogue()), allow_key_hosts)
     probes = _select(loaded.probes, kwargs["select"])
-    creds = credentials.resolve(os.environ, key_env, key_file, cookies)
+    creds = credentials.resolve(os.environ, key_env, key_file, _cookie_source(kwargs))
     for note in creds.notes:
         _say(f"Note: {note}", err=True)
     tls_context(options.cacert)  # a bad --cacert is an error before anything is sent
@@ -395,6 +427,43 @@ def render(report: Path, fmt: str) -> None:
 
     sweep = serial.load(store.read(report), str(report))
     click.echo(renderer(Format(fmt))(sweep), nl=False)
+
+
+@cli.command(name="cookies")
+@click.argument("source", required=False, type=click.Path(path_type=Path))
+@_COOKIE_OPTIONS
+@click.option(
+    "--catalogue",
+    "catalogue",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The catalogue whose console probes and hosts to check (default ./probes.yaml).",
+)
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Also write the diagnosis here.")
+def cookies_(source: Path | None, catalogue: Path | None, out: Path | None, **kwargs: Any) -> None:
+    """Diagnose a cookie jar: login scheme, what each console probe lacks, what each host receives.
+
+    SOURCE is a cookie file or profile directory (or use --browser / --cookie-header-env). Values are never shown.
+    """
+    import time
+
+    from prober import credentials, store
+    from prober.cookies import diagnose
+
+    if source is not None:
+        if kwargs["cookies"] is not None:
+            raise click.UsageError("give the cookie source once: as SOURCE or as --cookies")
+        kwargs["cookies"] = source
+    cookie_source = _cookie_source(kwargs)
+    if not cookie_source.given:
+        raise click.UsageError("name a cookie source: SOURCE, --browser NAME or --cookie-header-env NAME")
+    jar = credentials.load_jar(cookie_source, os.environ)
+    loaded = _load(catalogue or _default_catalogue())
+    text = diagnose.markdown(diagnose.diagnose(jar, loaded.probes, time.time()))
+    _say(text.rstrip("\n"))
+    if out is not None:
+        store.check_writable(out.parent if str(out.parent) else Path())
+        store.write(out, text)
+        _say(f"wrote {out}", err=True)
 
 
 @cli.command(name="diff")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from prober.cookies import Jar, netscape
+from prober.cookies import Jar, browsers, detect, rawheader
 from prober.errors import CredentialError
 from prober.redact import Secret
 
@@ -71,32 +72,51 @@ def resolve_key(
     return None, None
 
 
-def load_jar(path: Path) -> Jar:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise CredentialError(
-            f"cannot read cookie file {path}: {exc.strerror or type(exc).__name__}",
-            "pass --cookies with a readable Netscape cookies.txt",
-        ) from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise CredentialError(
-            f"cookie file {path} is not UTF-8 text",
-            "pass a Netscape cookies.txt (browser databases are supported in a later version)",
-        ) from None
-    return netscape.parse(text, str(path))
+@dataclass(frozen=True, slots=True)
+class CookieSource:
+    """Where the cookie jar comes from: at most one of a file, a browser profile, or a Cookie header variable."""
+
+    path: Path | None = None
+    browser: str | None = None
+    header_env: str | None = None
+    domain: str | None = None  # the domain a raw Cookie header belongs to (a header carries no scope)
+
+    @property
+    def given(self) -> bool:
+        return any(x is not None for x in (self.path, self.browser, self.header_env))
 
 
-def resolve(env: Mapping[str, str], key_env: str | None, key_file: Path | None, cookies: Path | None) -> Credentials:
+def load_jar(source: CookieSource, env: Mapping[str, str]) -> Jar:
+    flags = (("--cookies", source.path), ("--browser", source.browser), ("--cookie-header-env", source.header_env))
+    given = [flag for flag, value in flags if value is not None]
+    if len(given) > 1:
+        raise CredentialError(f"{' and '.join(given)} both name a cookie source", "give one cookie source per run")
+    if source.path is not None:
+        return detect.load(source.path, header_domain=source.domain)
+    if source.browser is not None:
+        return browsers.load(source.browser)
+    if source.header_env is None:
+        raise CredentialError("no cookie source given", "pass --cookies FILE, --browser NAME or --cookie-header-env")
+    if source.domain is None:
+        raise CredentialError(
+            "--cookie-header-env needs --cookie-domain: a Cookie header does not say which site it belongs to",
+            "add --cookie-domain aliyun.com (CN console) or alibabacloud.com (INTL console)",
+        )
+    return rawheader.from_env(env, source.header_env, source.domain)
+
+
+def resolve(
+    env: Mapping[str, str], key_env: str | None, key_file: Path | None, cookies: CookieSource | None = None
+) -> Credentials:
     notes: list[str] = []
     key, key_source = resolve_key(env, key_env, key_file, notes)
-    jar = load_jar(cookies) if cookies is not None else None
+    jar = load_jar(cookies, env) if cookies is not None and cookies.given else None
+    if jar is not None and all(c.expired(time.time()) for c in jar.cookies):
+        notes.append(f"every cookie in the {jar.kind} jar has expired: log in again and re-export")
     return Credentials(
         key=key,
         key_source=key_source,
         jar=jar,
-        cookie_source=f"{jar.kind} {cookies}" if jar is not None else None,
+        cookie_source=jar.kind if jar is not None else None,
         notes=tuple(notes),
     )

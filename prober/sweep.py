@@ -6,6 +6,7 @@ import asyncio
 import os
 import platform
 import signal
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -17,7 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from prober import __version__, diff, expectations, serial
 from prober.credentials import Credentials
-from prober.model import Catalogue, Outcome, Probe, Sweep
+from prober.model import Auth, Catalogue, Outcome, OutcomeClass, Probe, Sweep
 from prober.redact import Redactor, shape
 from prober.runner import Options, sweep
 
@@ -52,14 +53,21 @@ def environment(plan: Plan, env: Mapping[str, str]) -> tuple[tuple[str, str], ..
     creds, options = plan.creds, plan.options
     key = f"{shape(creds.key.reveal()).describe()} from {creds.key_source}" if creds.key is not None else "none"
     cookies = "none"
+    verdicts: list[tuple[str, str]] = []
     if creds.jar is not None:
+        from prober.cookies import diagnose
+
         cookies = f"{creds.jar.kind}, {len(creds.jar.cookies)} cookies"
+        found = diagnose.diagnose(creds.jar, plan.probes, time.time())
+        verdicts = [("Cookie verdict", f"{v.scheme.label}: {v.reason}") for v in found.verdicts]
+        verdicts += [("Cookie warning", w) for w in found.warnings]
     return (
         ("Tool", f"prober {__version__}"),
         ("Catalogue", f"{Path(plan.catalogue.path).name} (sha256 {plan.catalogue.sha256[:16]})"),
         ("Probes", str(len(plan.probes))),
         ("API key", key),
         ("Cookies", cookies),
+        *verdicts,
         ("Python", platform.python_version()),
         ("aiohttp", version("aiohttp")),
         ("OS", f"{platform.system()} {platform.release()} {platform.machine()}"),
@@ -74,6 +82,23 @@ def environment(plan: Plan, env: Mapping[str, str]) -> tuple[tuple[str, str], ..
         ("Billable probes", "sent" if options.settings.billable else "skipped"),
         *((f"Note {n}", note) for n, note in enumerate(creds.notes, start=1)),
     )
+
+
+_TICKET = "login_aliyunid_ticket"
+
+
+def _explain_login(probe: Probe, outcome: Outcome) -> Outcome:
+    """A console probe sent to login: say whether the CN ticket cookie was among the cookies sent (#612)."""
+    if outcome.klass is not OutcomeClass.REDIRECT_TO_LOGIN or probe.auth is not Auth.COOKIES or not outcome.hops:
+        return outcome
+    sent = outcome.hops[0].cookies_sent
+    if _TICKET in sent:
+        why = f"{_TICKET} was sent, so the session itself was refused (expired or revoked)"
+    elif sent:
+        why = f"{_TICKET} absent from the {len(sent)} cookies sent: an INTL passport session has none (CodexBar #612)"
+    else:
+        why = "no cookie matched this host: the jar holds no session for it"
+    return replace(outcome, explanation=f"{outcome.explanation}; {why}")
 
 
 def _now() -> str:
@@ -132,7 +157,7 @@ async def execute(
             complete = False
             outcomes = [finished[p.id] for p in plan.probes if p.id in finished]
     probes = tuple(p for p in plan.probes if complete or p.id in finished)
-    checked = tuple(expectations.check(p, o) for p, o in zip(probes, outcomes, strict=True))
+    checked = tuple(expectations.check(p, _explain_login(p, o)) for p, o in zip(probes, outcomes, strict=True))
     result = Sweep(
         environment=environment(plan, env),
         probes=probes,

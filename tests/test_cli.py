@@ -177,7 +177,14 @@ def test_demo_reproduces_the_bug_report_findings(tmp_path: Path) -> None:
         cell = f"`POST modelstudio.console.alibabacloud.com/data/api.json` ({style})"
         assert table[cell] == "200 ConsoleNeedLogin"
     # #612 §2: INTL passport cookies on the RPC host end at the passport login page.
-    assert table["`POST bailian-singapore-cs.alibabacloud.com/data/api.json`"] == "302 → passport.alibabacloud.com"
+    assert (
+        table["`POST bailian-singapore-cs.alibabacloud.com/data/api.json` (console-rpc-intl)"]
+        == "302 → passport.alibabacloud.com"
+    )
+    # The sec_token chain explains why the gateway call could not even be made.
+    assert table["`POST bailian-singapore-cs.alibabacloud.com/data/api.json` (console-rpc-intl-token)"].startswith(
+        "skipped: no csrf, sec_token: dashboard-intl redirected to login (302 → passport.alibabacloud.com)"
+    )
     # #612 §4: the sk-sp key works for inference, with no rate-limit headers.
     assert table["`POST coding-intl.dashscope.aliyuncs.com/apps/anthropic/v1/messages` (bearer)"] == "200"
     assert "Expectations:" in markdown and " 0 unexpected" in markdown
@@ -270,3 +277,36 @@ def test_whitespace_around_the_key_is_stripped_and_said(serve: Callable[..., Ser
 def test_version_and_python_dash_m() -> None:
     result = prober("--version")
     assert result.returncode == 0 and result.stdout.startswith("prober, version ")
+
+
+def test_cookies_command_diagnoses_without_values(tmp_path: Path) -> None:
+    jar = tmp_path / "cookies.txt"
+    jar.write_text(
+        "".join(
+            f".alibabacloud.com\tTRUE\t/\tTRUE\t0\t{name}\t{CANARY_COOKIE}-{name}\n"
+            for name in ("login_current_pk", "login_aliyunid_pk", "cr_token", "x5sec")
+        )
+    )
+    out = tmp_path / "diagnosis.md"
+    result = prober("cookies", str(jar), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "**INTL passport session**" in result.stdout
+    assert "login_aliyunid_ticket" in result.stdout
+    assert out.read_text().rstrip("\n") == result.stdout.rstrip("\n")
+    assert CANARY_COOKIE not in result.stdout + result.stderr + out.read_text()
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["cookies"], "name a cookie source"),
+        (["run", "--cookie-header-env", "COOKIE"], "--cookie-header-env needs --cookie-domain"),
+        (["run", "--cookies", "probes.yaml", "--browser", "firefox"], "--cookies and --browser both name"),
+        (["cookies", "--browser", "netscape-navigator"], "unknown browser 'netscape-navigator'"),
+    ],
+)
+def test_cookie_source_mistakes_are_one_line(args: list[str], needle: str, tmp_path: Path) -> None:
+    result = prober(*args, env={"COOKIE": "a=b"})
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert needle in result.stderr

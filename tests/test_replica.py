@@ -36,7 +36,7 @@ INTL_PASSPORT_COOKIES = {
 CN_TICKET_COOKIES = {"login_aliyunid_ticket": "ticket", "login_aliyunid_pk": "1000000000000000"}
 
 # Probes whose answer no source records; the replica says so (501, x-replica: unmodelled) on purpose.
-DOCUMENTED_UNKNOWNS = {"qwencloud-cli-account-info", "qwencloud-home-user-info"}
+DOCUMENTED_UNKNOWNS = {"qwencloud-cli-account-info", "qwencloud-home-user-info", "qwencloud-token-plan-usage"}
 
 # CodexBar #612 section 3, row for row.
 TABLE_612 = [

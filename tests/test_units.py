@@ -198,8 +198,38 @@ def test_bad_keys_are_clear_errors(env: dict[str, str], key_env: str | None, mes
 
 def test_unreadable_cookie_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(CredentialError, match="cannot read cookie file"):
-        credentials.load_jar(tmp_path / "missing.txt")
+        credentials.load_jar(credentials.CookieSource(path=tmp_path / "missing.txt"), {})
     binary = tmp_path / "Cookies"
-    binary.write_bytes(b"SQLite format 3\x00\xff\xfe")
-    with pytest.raises(CredentialError, match="is not UTF-8 text"):
-        credentials.load_jar(binary)
+    binary.write_bytes(b"\x00\xff\xfe binary")
+    with pytest.raises(CredentialError, match="binary data of no known cookie format"):
+        credentials.load_jar(credentials.CookieSource(path=binary), {})
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        (credentials.CookieSource(path=Path("a"), browser="firefox"), "--cookies and --browser both name"),
+        (credentials.CookieSource(header_env="COOKIE"), "--cookie-header-env needs --cookie-domain"),
+        (credentials.CookieSource(header_env="UNSET_VAR", domain="aliyun.com"), "UNSET_VAR is not set"),
+    ],
+)
+def test_cookie_source_choices_are_clear_errors(source: credentials.CookieSource, message: str) -> None:
+    with pytest.raises(CredentialError, match=message):
+        credentials.load_jar(source, {})
+
+
+def test_cookie_header_from_the_environment_becomes_domain_cookies() -> None:
+    source = credentials.CookieSource(header_env="COOKIE", domain="aliyun.com")
+    jar = credentials.load_jar(source, {"COOKIE": "login_aliyunid_ticket=t-123456; cna=abcdef"})
+    assert [c.name for c in jar.for_url("https://bailian.console.aliyun.com/", 0)] == [
+        "login_aliyunid_ticket",
+        "cna",
+    ]
+
+
+def test_an_all_expired_jar_is_a_warning_not_an_error(tmp_path: Path) -> None:
+    jar = tmp_path / "cookies.txt"
+    jar.write_text(".aliyun.com\tTRUE\t/\tTRUE\t1000\tlogin_aliyunid_ticket\told-ticket-value\n")
+    creds = credentials.resolve({}, None, None, credentials.CookieSource(path=jar))
+    assert creds.jar is not None
+    assert creds.notes == ("every cookie in the netscape jar has expired: log in again and re-export",)

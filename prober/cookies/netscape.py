@@ -31,6 +31,8 @@ def parse(text: str, name: str) -> Jar:
         domain, subdomains, path, secure, expiry, cookie_name, value = fields
         try:
             expires = int(expiry)
+            if expires > 253402300799:  # 9999-12-31: beyond any real expiry, and beyond a float's reach
+                raise ValueError
         except ValueError:
             raise CredentialError(
                 f"{name}:{number}: expiry {expiry[:20]!r} is not a number of seconds",

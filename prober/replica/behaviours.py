@@ -35,6 +35,7 @@ PASSPORT_INTL = "passport.alibabacloud.com"
 SIGNIN_CN = "signin.aliyun.com"
 QWENCLOUD_HOME = "home.qwencloud.com"
 QWENCLOUD_CLI = "cli.qwencloud.com"
+QWENCLOUD_DATA = "cs-data.qwencloud.com"
 
 _CN_HOSTS = frozenset({CONSOLE_CN, RPC_CN})
 
@@ -702,6 +703,15 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         paths=("/api/account/info.json",),
         source="A4 row 4 (QCLI): an OAuth token check. Modelled only as an honest unknown.",
         respond=_qwencloud_account_info,
+    ),
+    Behaviour(
+        name="qwencloud-data-gateway",
+        hosts=frozenset({QWENCLOUD_DATA}),
+        methods=frozenset({"POST"}),
+        paths=("/data/api.json",),
+        source="A3 row 3 (CB QwenCloudUsageFetcher.swift): the QwenCloud Token Plan gateway. No answer of it is "
+        "recorded, so the replica answers 501 unmodelled.",
+        respond=lambda _request: unmodelled("what cs-data.qwencloud.com answers is not recorded in the sources"),
     ),
 )
 

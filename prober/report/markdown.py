@@ -27,8 +27,12 @@ def endpoint(probe: Probe, shared_urls: frozenset[str]) -> str:
     if probe.method != "GET":
         text = f"{probe.method} {text}"
     label = _code(text)
-    if probe.url in shared_urls and probe.auth is Auth.KEY and probe.key_style is not None:
-        label += f" ({probe.key_style.value})"
+    if probe.url in shared_urls:
+        # Several probes share this URL: the key style tells them apart, else the probe id does.
+        if probe.auth is Auth.KEY and probe.key_style is not None:
+            label += f" ({probe.key_style.value})"
+        else:
+            label += f" ({probe.id})"
     return label
 
 
