@@ -1,0 +1,100 @@
+"""--proxy and the standard proxy environment variables: requests tunnel through a real local CONNECT proxy."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from prober.credentials import Credentials
+from prober.model import OutcomeClass, Probe, Tags
+from prober.probe import Settings
+from prober.redact import Redactor
+from prober.runner import Options, sweep
+from tests.conftest import Server
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    except (ConnectionError, asyncio.CancelledError):
+        pass
+    finally:
+        writer.close()
+
+
+async def _with_proxy(target_port: int, run: Callable[[str], Any]) -> tuple[Any, list[str]]:
+    """A CONNECT proxy on 127.0.0.1 that tunnels every request to the test server; returns what it was asked."""
+    asked: list[str] = []
+    tasks: set[asyncio.Task[None]] = set()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        request = await reader.readuntil(b"\r\n\r\n")
+        line = request.split(b"\r\n", 1)[0].decode()
+        asked.append(line)
+        if not line.startswith("CONNECT "):
+            writer.write(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")
+            writer.close()
+            return
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", target_port)
+        writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        await writer.drain()
+        both = [asyncio.create_task(_pipe(reader, up_writer)), asyncio.create_task(_pipe(up_reader, writer))]
+        tasks.update(both)
+        await asyncio.gather(*both)
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        result = await run(f"http://127.0.0.1:{port}")
+    finally:
+        server.close()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await server.wait_closed()
+    return result, asked
+
+
+def _probe() -> Probe:
+    return Probe("p", "d", "GET", "https://api.example.test/via", tags=Tags("intl", "api"), source="t")
+
+
+async def _ok(_r: web.Request) -> web.Response:
+    return web.Response(text="{}")
+
+
+def test_proxy_flag_tunnels_the_request(serve: Callable[..., Server]) -> None:
+    server = serve({"api.example.test/via": _ok})
+
+    async def run(proxy: str) -> Any:
+        options = Options(cacert=server.ca_path, settings=Settings(proxy=proxy))
+        return await sweep([_probe()], Credentials(), options, Redactor())
+
+    (outcome,), asked = asyncio.run(_with_proxy(server.port, run))
+    assert outcome.klass is OutcomeClass.OK
+    assert asked == ["CONNECT api.example.test:443 HTTP/1.1"]
+    assert server.seen.requests[0]["path"] == "/via"
+
+
+@pytest.mark.parametrize("variable", ["HTTPS_PROXY", "https_proxy"])
+def test_proxy_environment_variables_are_honoured(
+    serve: Callable[..., Server], monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    server = serve({"api.example.test/via": _ok})
+    for name in ("HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+
+    async def run(proxy: str) -> Any:
+        monkeypatch.setenv(variable, proxy)
+        options = Options(cacert=server.ca_path)
+        return await sweep([_probe()], Credentials(), options, Redactor())
+
+    (outcome,), asked = asyncio.run(_with_proxy(server.port, run))
+    assert outcome.klass is OutcomeClass.OK
+    assert asked == ["CONNECT api.example.test:443 HTTP/1.1"]
