@@ -310,3 +310,22 @@ def test_cookie_source_mistakes_are_one_line(args: list[str], needle: str, tmp_p
     assert result.returncode == 2, result.stdout + result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert needle in result.stderr
+
+
+def test_reports_are_stable_apart_from_times_ports_and_ids(tmp_path: Path) -> None:
+    """Committed reports diff cleanly: two demo sweeps differ only on lines with times, ports and request ids."""
+    import re
+
+    first, second = tmp_path / "a", tmp_path / "b"
+    for out in (first, second):
+        assert prober("demo", "--out", str(out)).returncode == 0
+    volatile = re.compile(
+        r"^(\| (Started|Finished) \(UTC\) \||- Time: |- Remote address: |\| Connect-to \|)"
+        r"|\"(request_id|id|requestId)\": \""
+        r"|^- `(x-request-id|eagleeye-traceid|req-cost-time|req-arrive-time|resp-start-time): "
+    )
+
+    def stable(path: Path) -> list[str]:
+        return [line for line in path.read_text().splitlines() if not volatile.search(line)]
+
+    assert stable(first / "demo.md") == stable(second / "demo.md")
