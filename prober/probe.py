@@ -18,6 +18,7 @@ from prober.cookies import Cookie
 from prober.cookies import header as cookie_header
 from prober.credentials import Credentials
 from prober.model import Auth, Hop, Outcome, OutcomeClass, Probe, Timings
+from prober.proxies import Proxies
 from prober.redact import Redactor
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -201,23 +202,29 @@ def _decode(data: bytes, response: aiohttp.ClientResponse) -> str:
         return data.decode("utf-8", errors="replace")
 
 
-async def run(
-    session: aiohttp.ClientSession,
-    probe: Probe,
-    creds: Credentials,
-    settings: Settings,
-    limiter: Limiter,
-    redactor: Redactor,
-) -> tuple[Outcome, dict[str, str]]:
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What every probe of a sweep shares: the session, credentials, settings, limits, proxies and redactor."""
+
+    session: aiohttp.ClientSession
+    creds: Credentials
+    settings: Settings
+    limiter: Limiter
+    redactor: Redactor
+    proxies: Proxies
+
+
+async def run(ctx: Context, probe: Probe) -> tuple[Outcome, dict[str, str]]:
     """Make the probe's request, follow redirects hop by hop, and return its outcome and the values it
     captured. Never raises Exception."""
-    reason = skip_reason(probe, creds, settings)
+    settings = ctx.settings
+    reason = skip_reason(probe, ctx.creds, settings)
     if reason is not None:
         return Outcome(probe_id=probe.id, klass=OutcomeClass.SKIPPED, explanation=reason), {}
     progress = _Progress()
     values: dict[str, str] = {}
     try:
-        outcome = await _exchange(session, probe, creds, settings, limiter, redactor, progress, values)
+        outcome = await _exchange(ctx, probe, progress, values)
     except Exception as exc:  # a failing endpoint is data: every probe ends with an outcome
         klass = _transport_class(exc)
         outcome = Outcome(
@@ -248,16 +255,8 @@ def format_peer(peer: Any) -> str | None:
     return None
 
 
-async def _exchange(
-    session: aiohttp.ClientSession,
-    probe: Probe,
-    creds: Credentials,
-    settings: Settings,
-    limiter: Limiter,
-    redactor: Redactor,
-    progress: _Progress,
-    values: dict[str, str],
-) -> Outcome:
+async def _exchange(ctx: Context, probe: Probe, progress: _Progress, values: dict[str, str]) -> Outcome:
+    creds, settings, redactor = ctx.creds, ctx.settings, ctx.redactor
     first = URL(probe.url, encoded=False)
     url = first
     method = probe.method
@@ -272,7 +271,7 @@ async def _exchange(
                 # Waiting out Retry-After holds no slot: other probes to the host may proceed.
                 await asyncio.sleep(pause)
                 pause = 0.0
-            async with limiter.slot(_origin(url)):
+            async with ctx.limiter.slot(_origin(url)):
                 if not armed:
                     # The deadline starts when the first request may go out: waiting for a slot behind a
                     # slow host is queueing, not the endpoint's time.
@@ -285,13 +284,13 @@ async def _exchange(
                 clock = HopClock()
                 sent = time.perf_counter()
                 try:
-                    async with session.request(
+                    async with ctx.session.request(
                         method,
                         url,
                         headers=headers,
                         data=body.text.encode() if body is not None else None,
                         allow_redirects=False,
-                        proxy=settings.proxy,
+                        proxy=ctx.proxies.for_url(url.scheme, url.host or ""),
                         trace_request_ctx=clock,
                     ) as response:
                         if progress.first_byte_ms is None:

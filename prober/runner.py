@@ -19,6 +19,7 @@ from prober import capture, probe, routing
 from prober.credentials import Credentials
 from prober.errors import ProberError
 from prober.model import Outcome, OutcomeClass, Probe
+from prober.proxies import Proxies
 from prober.redact import Redactor
 
 
@@ -162,11 +163,12 @@ async def sweep(
     async with aiohttp.ClientSession(
         connector=connector,
         cookie_jar=aiohttp.DummyCookieJar(),  # cookies are chosen per hop from the user's jar, never learned
-        trust_env=True,  # HTTP(S)_PROXY / NO_PROXY
+        trust_env=False,  # proxies come from prober.proxies; aiohttp's would also read ~/.netrc
         trace_configs=[_trace_config()],
         timeout=aiohttp.ClientTimeout(total=None),  # the per-probe deadline lives in probe.run
         headers={"User-Agent": options.settings.user_agent},
     ) as session:
+        ctx = probe.Context(session, creds, options.settings, limiter, redactor, Proxies(options.settings.proxy))
         done = {p.id: asyncio.Event() for p in probes}
         results: dict[str, Outcome] = {}
         captured: dict[str, dict[str, str]] = {}
@@ -181,9 +183,7 @@ async def sweep(
                 if missing is not None:
                     outcome = Outcome(probe_id=p.id, klass=OutcomeClass.SKIPPED, explanation=missing)
                 else:
-                    outcome, captured[p.id] = await probe.run(
-                        session, filled, creds, options.settings, limiter, redactor
-                    )
+                    outcome, captured[p.id] = await probe.run(ctx, filled)
                 results[p.id] = outcome
                 if on_outcome is not None:
                     on_outcome(outcome)

@@ -98,3 +98,49 @@ def test_proxy_environment_variables_are_honoured(
     (outcome,), asked = asyncio.run(_with_proxy(server.port, run))
     assert outcome.klass is OutcomeClass.OK
     assert asked == ["CONNECT api.example.test:443 HTTP/1.1"]
+
+
+def test_no_proxy_bypasses_the_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    from prober.proxies import Proxies
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+    monkeypatch.setenv("NO_PROXY", "internal.test,.aliyun.com")
+    proxies = Proxies(None)
+    assert proxies.for_url("https", "dashscope-intl.aliyuncs.com") == "http://127.0.0.1:9"
+    assert proxies.for_url("https", "bailian.console.aliyun.com") is None
+    assert proxies.for_url("https", "internal.test") is None
+    assert Proxies("http://explicit:3128").for_url("https", "internal.test") == "http://explicit:3128"
+
+
+def test_netrc_credentials_are_never_added(
+    serve: Callable[..., Server], monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """aiohttp's trust_env would add Basic auth from ~/.netrc; the prober sends only what the catalogue says."""
+    from prober import routing
+    from prober.model import Auth, KeyStyle
+    from prober.redact import Secret
+
+    (tmp_path / ".netrc").write_text("machine api.example.test login someone password netrc-password-123\n")
+    (tmp_path / ".netrc").chmod(0o600)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("NETRC", str(tmp_path / ".netrc"))
+    server = serve({"api.example.test/via": _ok})
+    probes = [
+        _probe(),
+        Probe(
+            "k",
+            "d",
+            "GET",
+            "https://api.example.test/via",
+            auth=Auth.KEY,
+            key_style=KeyStyle.BEARER,
+            tags=Tags("intl", "api"),
+            source="t",
+        ),
+    ]
+    options = Options(connect_to=(routing.parse(server.connect_to),), cacert=server.ca_path)
+    creds = Credentials(key=Secret("sk-sp-netrcTESTkey0123456789abc"), key_source="t")
+    outcomes = asyncio.run(sweep(probes, creds, options, Redactor(creds.secrets())))
+    assert [o.klass for o in outcomes] == [OutcomeClass.OK, OutcomeClass.OK]
+    sent = [r["headers"].get("Authorization") for r in server.seen.requests]
+    assert sorted(sent, key=str) == sorted([None, "Bearer sk-sp-netrcTESTkey0123456789abc"], key=str)
