@@ -14,7 +14,7 @@ from prober import __version__
 from prober.errors import CatalogueError, ExitCode, ProberError
 
 if TYPE_CHECKING:
-    from prober.model import Catalogue, Outcome, Probe
+    from prober.model import Catalogue, Outcome, Probe, Sweep
     from prober.runner import Options
 
 DEFAULT_CATALOGUE = "probes.yaml"
@@ -271,11 +271,10 @@ def _progress(total: int) -> Callable[[Outcome], None] | None:
     return tick
 
 
-def _write_reports(data: dict[str, Any], out: Path, stem: str, formats: tuple[Any, ...]) -> list[Path]:
-    from prober import serial, store
+def _write_reports(loaded: Sweep, out: Path, stem: str, formats: tuple[Any, ...]) -> list[Path]:
+    from prober import store
     from prober.report import renderer
 
-    loaded = serial.load(data)
     written = []
     for fmt in formats:
         path = out / f"{stem}{fmt.suffix}"
@@ -284,16 +283,12 @@ def _write_reports(data: dict[str, Any], out: Path, stem: str, formats: tuple[An
     return written
 
 
-def _print_table(data: dict[str, Any]) -> None:
+def _print_table(loaded: Sweep) -> None:
     from tabulate import tabulate
 
-    from prober import serial
     from prober.report.markdown import result
 
-    loaded = serial.load(data)
-    rows = []
-    for p, o in zip(loaded.probes, loaded.outcomes, strict=True):
-        rows.append((p.id, result(o).replace("\\|", "|")))
+    rows = [(p.id, result(o).replace("\\|", "|")) for p, o in zip(loaded.probes, loaded.outcomes, strict=True)]
     _say(tabulate(rows, headers=["Probe", "Result"], tablefmt="simple"))
 
 
@@ -385,21 +380,20 @@ def run(
     for path in _write_reports(data, kwargs["out"], sweep.stamp(), formats):
         _say(f"wrote {path}")
     _github_summary(data)
-    if not data["complete"]:
+    if not data.complete:
         _say("Interrupted: the reports hold the probes that finished, marked incomplete", err=True)
         sys.exit(ExitCode.INTERRUPTED)
-    _exit_for(serial.load(data), fail_on)
+    _exit_for(data, fail_on)
 
 
-def _github_summary(data: dict[str, Any]) -> None:
+def _github_summary(data: Sweep) -> None:
     """In a GitHub Actions job, append the Markdown summary to the job's summary page."""
     target = os.environ.get("GITHUB_STEP_SUMMARY")
     if not target:
         return
-    from prober import serial
     from prober.report import markdown
 
-    text = markdown.summary(serial.load(data))
+    text = markdown.summary(data)
     try:
         with Path(target).open("a", encoding="utf-8") as handle:
             handle.write(text)

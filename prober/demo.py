@@ -7,12 +7,11 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from prober import catalogue, routing, sweep
 from prober.cookies import Cookie, Jar
 from prober.credentials import Credentials
-from prober.model import Outcome
+from prober.model import Outcome, Sweep
 from prober.probe import Settings
 from prober.redact import Secret
 from prober.runner import Options
@@ -50,7 +49,7 @@ def intl_jar(now: float) -> Jar:
     return Jar(kind="synthetic INTL passport jar", cookies=cookies)
 
 
-async def _run(path: Path, progress: Callable[[int], Callable[[Outcome], None] | None]) -> dict[str, Any]:
+async def _run(path: Path, progress: Callable[[int], Callable[[Outcome], None] | None]) -> Sweep:
     from prober.replica import server
 
     loaded = catalogue.load(path)
@@ -71,5 +70,5 @@ async def _run(path: Path, progress: Callable[[int], Callable[[Outcome], None] |
             await replica.close()
 
 
-def run(path: Path, progress: Callable[[int], Callable[[Outcome], None] | None]) -> dict[str, Any]:
+def run(path: Path, progress: Callable[[int], Callable[[Outcome], None] | None]) -> Sweep:
     return asyncio.run(_run(path, progress))

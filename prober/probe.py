@@ -22,6 +22,8 @@ from prober.proxies import Proxies
 from prober.redact import Redactor
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+# At least this much text past the excerpt is scrubbed with it; longer when a known secret needs more.
+_SCRUB_MARGIN = 8192
 
 
 @dataclass(frozen=True, slots=True)
@@ -400,8 +402,10 @@ def _answer(
     found = quota.parse(text) if response.status < 300 else None
     hops = tuple(progress.hops)
     klass, explanation = vendor.classify(response.status, hops, error, found)
-    # Scrub the whole body before cutting the excerpt, so a secret can never be cut in half at the edge.
-    excerpt = redactor.text(text)[: settings.excerpt_chars]
+    # Scrub before cutting, over the excerpt plus a margin longer than any encoded secret, so a secret is never
+    # cut in half at the edge (and a 256 KiB body costs no more than its excerpt).
+    margin = max(_SCRUB_MARGIN, redactor.margin)
+    excerpt = redactor.text(text[: settings.excerpt_chars + margin])[: settings.excerpt_chars]
     return Outcome(
         probe_id=probe.id,
         klass=klass,

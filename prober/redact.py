@@ -114,15 +114,33 @@ class Redactor:
     def known(self) -> int:
         return len(self._values)
 
+    @property
+    def margin(self) -> int:
+        """Longer than any known secret in its longest encoding (`\\uXXXX`, six characters per character)."""
+        return 6 * max((len(v) for v in self._values), default=0) + 64
+
     def text(self, value: str) -> str:
         return self._pattern.sub(REDACTED, value)
 
     def data(self, value: Any) -> Any:
         """Scrub every string (keys included) in a JSON-like structure."""
-        if isinstance(value, str):
-            return self.text(value)
-        if isinstance(value, dict):
-            return {self.text(k) if isinstance(k, str) else k: self.data(v) for k, v in value.items()}
-        if isinstance(value, list | tuple):
-            return [self.data(v) for v in value]
-        return value
+        seen: dict[str, str] = {}  # reports repeat strings (methods, classes, hosts): scrub each once
+
+        def text(item: str) -> str:
+            if len(item) < MIN_SECRET_LENGTH:  # too short to hold a secret or a key shape
+                return item
+            done = seen.get(item)
+            if done is None:
+                done = seen[item] = self._pattern.sub(REDACTED, item)
+            return done
+
+        def walk(item: Any) -> Any:
+            if isinstance(item, str):
+                return text(item)
+            if isinstance(item, dict):
+                return {text(k) if isinstance(k, str) else k: walk(v) for k, v in item.items()}
+            if isinstance(item, list | tuple):
+                return [walk(v) for v in item]
+            return item
+
+        return walk(value)

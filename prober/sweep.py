@@ -132,8 +132,8 @@ async def execute(
     env: Mapping[str, str] = os.environ,
     on_outcome: Callable[[Outcome], None] | None = None,
     baseline: Sweep | None = None,
-) -> dict[str, object]:
-    """Run the plan and return the redacted report data (the JSON report); every format renders from it.
+) -> Sweep:
+    """Run the plan and return the redacted sweep; every report format renders from it.
 
     SIGINT and SIGTERM stop the sweep; the data then holds the probes that finished, with `complete` false.
     """
@@ -168,8 +168,8 @@ async def execute(
     )
     if baseline is not None:
         result = replace(result, baseline=diff.compare(baseline, result))
-    data: dict[str, object] = redactor.data(serial.dump(result))
-    return data
+    # Redaction works on the plain report data, so every string of every field is scrubbed, keys included.
+    return serial.load(redactor.data(serial.dump(result)))
 
 
 def run(
@@ -177,7 +177,7 @@ def run(
     env: Mapping[str, str] = os.environ,
     on_outcome: Callable[[Outcome], None] | None = None,
     baseline: Sweep | None = None,
-) -> dict[str, object]:
+) -> Sweep:
     return asyncio.run(execute(plan, env, on_outcome, baseline))
 
 

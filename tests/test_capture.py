@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from prober import capture, catalogue, routing, serial
+from prober import capture, catalogue, routing
 from prober.cookies import Cookie, Jar
 from prober.credentials import Credentials
 from prober.errors import CatalogueError
-from prober.model import Body, BodyKind, Capture, CaptureSource, Catalogue, OutcomeClass, Probe, Tags
+from prober.model import Body, BodyKind, Capture, CaptureSource, Catalogue, OutcomeClass, Probe, Sweep, Tags
 from prober.probe import Settings
 from prober.redact import Secret
 from prober.report import Format, curl, renderer
@@ -178,7 +178,7 @@ async def _login(_r: web.Request) -> web.Response:
     return web.Response(text="<html>sign in password login</html>", content_type="text/html")
 
 
-def _sweep(server: Server) -> dict[str, Any]:
+def _sweep(server: Server) -> Sweep:
     loaded = catalogue.parse(CHAIN)
     independent = Probe("other", "d", "GET", "https://api.example.test/other", tags=Tags("cn", "api"), source="t")
     probes = (*loaded.probes, independent)
@@ -204,10 +204,9 @@ def test_a_captured_token_flows_to_the_dependant_and_never_into_outputs(serve: C
         }
     )
     started = time.monotonic()
-    data = _sweep(server)
+    sweep = _sweep(server)
     assert seen == [TOKEN]
     assert other_at[0] - started < 0.2  # independent probes do not wait for the chain
-    sweep = serial.load(data)
     dashboard, gateway, _ = sweep.outcomes
     assert dashboard.captured == ("sec_token",)
     assert gateway.klass is OutcomeClass.OK
@@ -229,7 +228,7 @@ def test_a_missing_capture_skips_the_dependant_with_the_reason(serve: Callable[.
             "api.example.test/other": _login,
         }
     )
-    sweep = serial.load(_sweep(server))
+    sweep = _sweep(server)
     _, gateway, _ = sweep.outcomes
     assert seen == []
     assert gateway.klass is OutcomeClass.SKIPPED

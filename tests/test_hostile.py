@@ -12,7 +12,7 @@ from aiohttp import web
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from prober import routing, serial
+from prober import routing
 from prober.cookies import Cookie, Jar
 from prober.credentials import Credentials
 from prober.model import Auth, Catalogue, KeyStyle, Probe, Tags
@@ -100,8 +100,7 @@ def test_no_output_contains_an_echoed_secret(
         connect_to=(routing.parse(server.connect_to),), cacert=server.ca_path, settings=Settings(timeout=5)
     )
     plan = Plan(Catalogue(path="hostile.yaml", sha256="0" * 64, probes=(probe,)), (probe,), creds, options)
-    data = asyncio.run(execute(plan, {}))
-    sweep = serial.load(data)
+    sweep = asyncio.run(execute(plan, {}))
     outputs = [renderer(fmt)(sweep) for fmt in Format]
     secret = KEY if which == "key" else COOKIE
     for text in outputs:

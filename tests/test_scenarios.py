@@ -170,7 +170,7 @@ def run_catalogue(directory: Path, scenario: str) -> Sweep:
             await replica.close()
 
     # Through JSON, as `prober diff OLD.json NEW.json` will read them.
-    return serial.load(json.loads(json.dumps(asyncio.run(main()))))
+    return serial.load(json.loads(json.dumps(serial.dump(asyncio.run(main())))))
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,189 @@
+"""What makes speed possible, checked without a clock (bench/run.py measures the speed itself; issue 6).
+
+- Start-up: `prober --version` imports no aiohttp (nor YAML, tabulate); `prober check` imports no aiohttp.
+- Connection reuse: the probes to one host share the pooled connections; the replica counts them.
+- No quadratic work: loading the catalogue, redacting the report data and rendering it cost a number of function
+  calls proportional to the number of probes. Calls (Python and C) are counted with sys.setprofile, which is
+  deterministic; a quadratic pass (re-scanning all outcomes per probe, re-compiling a pattern per string) would
+  multiply the count by 16 when the sweep grows 4x, a linear one by 4.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+
+import pytest
+
+from prober import catalogue, routing, serial, sweep
+from prober.credentials import Credentials
+from prober.model import Catalogue, Hop, Outcome, OutcomeClass, Sweep, Timings
+from prober.probe import Settings
+from prober.redact import Redactor, Secret
+from prober.replica import behaviours
+from prober.replica import server as replica_server
+from prober.report import json as json_report
+from prober.report import markdown
+from prober.runner import Options
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Modules the sweep needs and start-up does not: the HTTP stack, YAML, the table printer.
+_HEAVY = ("aiohttp", "yarl", "multidict", "yaml", "tabulate")
+
+_MODULES_AFTER = """
+import runpy, sys
+sys.argv = ["prober", *sys.argv[1:]]
+try:
+    runpy.run_module("prober", run_name="__main__", alter_sys=True)
+except SystemExit:
+    pass
+heavy = {HEAVY!r}
+print("HEAVY:", *sorted({{m.split(".")[0] for m in sys.modules}} & set(heavy)))
+"""
+
+
+def _heavy_modules_after(*args: str) -> set[str]:
+    code = _MODULES_AFTER.format(HEAVY=_HEAVY)
+    result = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=ROOT, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    (line,) = [line for line in result.stdout.splitlines() if line.startswith("HEAVY:")]
+    return set(line.split()[1:])
+
+
+def test_version_imports_no_http_stack_yaml_or_tabulate() -> None:
+    assert _heavy_modules_after("--version") == set()
+
+
+def test_check_imports_no_http_stack() -> None:
+    loaded = _heavy_modules_after("check", str(ROOT / "probes.yaml"))
+    assert "yaml" in loaded  # the probe itself works: check has to read the catalogue
+    assert loaded & {"aiohttp", "yarl", "multidict"} == set()
+
+
+# --- connection reuse ----------------------------------------------------------------------------------------
+
+
+def _generated(count: int, host: str = behaviours.DASHSCOPE_INTL, path: str = "/api/v1/policies") -> str:
+    lines = ["version: 1", "probes:"]
+    lines += [
+        f'  - {{id: p-{n:05d}, description: generated, method: GET, url: "https://{host}{path}?n={n}", '
+        f"auth: none, tags: {{region: intl, surface: api, cost: free}}, source: tests}}"
+        for n in range(count)
+    ]
+    return "\n".join(lines) + "\n"
+
+
+async def _sweep_on_replica(loaded: Catalogue, per_host: int, directory: Path) -> tuple[int, Sweep]:
+    replica = await replica_server.start(port=0, directory=directory)
+    try:
+        options = Options(
+            concurrency=16,
+            per_host=per_host,
+            settings=Settings(user_agent="prober-test"),
+            connect_to=(routing.parse(replica.connect_to),),
+            cacert=replica.ca_path,
+        )
+        data = await sweep.execute(sweep.Plan(loaded, loaded.probes, Credentials(), options), {})
+        return replica.connections, data
+    finally:
+        await replica.close()
+
+
+@pytest.mark.parametrize("per_host", [1, 4])
+def test_probes_to_one_host_share_connections(tmp_path: Path, per_host: int) -> None:
+    loaded = catalogue.parse(_generated(30))
+    connections, result = asyncio.run(_sweep_on_replica(loaded, per_host, tmp_path))
+    assert [o.status for o in result.outcomes] == [404] * 30
+    # At most one connection per request in flight: 30 probes through `per_host` slots reuse the pool. Without
+    # reuse this would be 30 (one TLS handshake per probe).
+    assert 1 <= connections <= per_host
+
+
+# --- no quadratic work ---------------------------------------------------------------------------------------
+
+
+def _calls(work: Callable[[], object]) -> int:
+    """Python and C function calls made by `work()`: a deterministic measure of the work done."""
+    count = 0
+
+    def tick(_frame: FrameType, event: str, _arg: object) -> None:
+        nonlocal count
+        if event in ("call", "c_call"):
+            count += 1
+
+    sys.setprofile(tick)
+    try:
+        work()
+    finally:
+        sys.setprofile(None)
+    return count
+
+
+def _growth(work: Callable[[int], object], small: int = 200, factor: int = 4) -> float:
+    work(small)  # warm caches (re, imports) so both counts see the same steady state
+    return _calls(lambda: work(small * factor)) / _calls(lambda: work(small))
+
+
+def test_catalogue_loading_is_linear_in_probes() -> None:
+    texts = {n: _generated(n) for n in (200, 800)}
+    growth = _growth(lambda n: catalogue.parse(texts[n]))
+    assert growth < 4.5, f"loading 4x the probes made {growth:.1f}x the calls"
+
+
+def _report_sweep(count: int) -> Sweep:
+    loaded = catalogue.parse(_generated(count))
+    outcomes = tuple(
+        Outcome(
+            probe_id=p.id,
+            klass=OutcomeClass.NOT_FOUND,
+            explanation="404: no such endpoint on this host",
+            status=404,
+            reason="Not Found",
+            hops=(Hop(method="GET", url=p.url, status=404, reason="Not Found"),),
+            final_url=p.url,
+            timings=Timings(total_ms=1.0, first_byte_ms=1.0),
+            remote_addr="127.0.0.1:443",
+            diagnostics=(("server", "prober-replica"), ("x-request-id", f"req-{n}")),
+            body_excerpt=f"echo sk-sp-{'x' * 24} cookie-value-{n:06d}",
+            body_bytes=64,
+        )
+        for n, p in enumerate(loaded.probes)
+    )
+    return Sweep(
+        environment=(("Tool", "prober test"),),
+        probes=loaded.probes,
+        outcomes=outcomes,
+        started_at="2026-01-01T00:00:00Z",
+        finished_at="2026-01-01T00:00:01Z",
+    )
+
+
+def test_redaction_is_linear_and_compiles_its_pattern_once() -> None:
+    sweeps = {n: serial.dump(_report_sweep(n)) for n in (200, 800)}
+    redactor = Redactor([Secret("cookie-value-000001"), Secret("sk-sp-" + "k" * 26)])
+    growth = _growth(lambda n: redactor.data(sweeps[n]))
+    assert growth < 4.5, f"redacting 4x the outcomes made {growth:.1f}x the calls"
+    # One regex pass per string, whatever its length: no per-string compile, no per-secret loop.
+    short, long = "a" * 100, "a" * 100_000
+    redactor.text(short)
+    assert _calls(lambda: redactor.text(long)) == _calls(lambda: redactor.text(short))
+
+
+@pytest.mark.parametrize("render", [markdown.render, json_report.render], ids=["markdown", "json"])
+def test_rendering_is_linear_in_outcomes(render: Callable[[Sweep], str]) -> None:
+    sweeps = {n: _report_sweep(n) for n in (200, 800)}
+    growth = _growth(lambda n: render(sweeps[n]))
+    assert growth < 4.5, f"rendering 4x the outcomes made {growth:.1f}x the calls"
+
+
+def test_report_round_trip_is_linear_in_outcomes() -> None:
+    data = {n: serial.dump(_report_sweep(n)) for n in (200, 800)}
+    growth = _growth(lambda n: serial.load(data[n]))
+    assert growth < 4.5, f"loading a report 4x the size made {growth:.1f}x the calls"
