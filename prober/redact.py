@@ -123,7 +123,21 @@ class Redactor:
         return self._pattern.sub(REDACTED, value)
 
     def data(self, value: Any) -> Any:
-        """Scrub every string (keys included) in a JSON-like structure."""
+        """Scrub every string (keys included) in a JSON-like structure.
+
+        One regex pass over the structure's JSON text (the pattern knows the JSON-escaped forms of every
+        secret); if a replacement ever broke the JSON (a match starting inside an escape), walk it string by string.
+        """
+        text = json.dumps(value, ensure_ascii=False)
+        scrubbed = self._pattern.sub(REDACTED, text)
+        if scrubbed == text:
+            return value
+        try:
+            return json.loads(scrubbed)
+        except ValueError:
+            return self._walk(value)
+
+    def _walk(self, value: Any) -> Any:
         seen: dict[str, str] = {}  # reports repeat strings (methods, classes, hosts): scrub each once
 
         def text(item: str) -> str:

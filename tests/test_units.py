@@ -233,3 +233,10 @@ def test_an_all_expired_jar_is_a_warning_not_an_error(tmp_path: Path) -> None:
     creds = credentials.resolve({}, None, None, credentials.CookieSource(path=jar))
     assert creds.jar is not None
     assert creds.notes == ("every cookie in the netscape jar has expired: log in again and re-export",)
+
+
+def test_redacting_data_survives_a_match_inside_a_json_escape() -> None:
+    # In JSON text "\nSECRET..." the escape's "n" plus the rest looks like the secret "nSECRET...": the one-pass
+    # scrub would break the JSON there, so the redactor falls back to scrubbing string by string.
+    r = Redactor([Secret("nSECRETvalue")])
+    assert r.data({"k": "\nSECRETvalue", "j": ["a nSECRETvalue"]}) == {"k": "\nSECRETvalue", "j": [f"a {REDACTED}"]}
