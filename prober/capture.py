@@ -13,37 +13,47 @@ from prober import quota
 from prober.model import BodyKind, Capture, CaptureSource, Probe
 
 NAME = r"[a-z_][a-z0-9_]*"
-_PLACEHOLDER = re.compile(r"\{\{\s*(" + NAME + r")\s*\}\}")
+# `{{ name }}`, or `{{ name? }}` for an optional value that is left empty when no needed probe captured it.
+PLACEHOLDER = re.compile(r"\{\{\s*(" + NAME + r")(\?)?\s*\}\}")
 # A placeholder inside a form body has been URL-encoded by the catalogue loader: %7B%7B+name+%7D%7D.
-_ENCODED = re.compile(r"%7B%7B(?:\+|%20)*(" + NAME + r")(?:\+|%20)*%7D%7D", re.IGNORECASE)
+ENCODED = re.compile(r"%7B%7B(?:\+|%20)*(" + NAME + r")(%3F)?(?:\+|%20)*%7D%7D", re.IGNORECASE)
+
+
+def _matches(probe: Probe) -> list[re.Match[str]]:
+    texts = [probe.url, *(v for _, v in probe.headers)]
+    found = [m for t in texts for m in PLACEHOLDER.finditer(t)]
+    if probe.body is not None:
+        found += list(PLACEHOLDER.finditer(probe.body.text)) + list(ENCODED.finditer(probe.body.text))
+    return found
 
 
 def placeholders(probe: Probe) -> list[str]:
-    """Every `{{ name }}` the probe uses, in order of appearance (URL, headers, body)."""
-    texts = [probe.url, *(v for _, v in probe.headers)]
-    names = [m.group(1) for t in texts for m in _PLACEHOLDER.finditer(t)]
-    if probe.body is not None:
-        names += [m.group(1) for m in _PLACEHOLDER.finditer(probe.body.text)]
-        names += [m.group(1) for m in _ENCODED.finditer(probe.body.text)]
-    return list(dict.fromkeys(names))
+    """Every `{{ name }}` the probe uses (optional ones included), in order of appearance (URL, headers, body)."""
+    return list(dict.fromkeys(m.group(1) for m in _matches(probe)))
+
+
+def required(probe: Probe) -> list[str]:
+    """The names without which the probe cannot run: every placeholder not marked optional with `?`."""
+    return list(dict.fromkeys(m.group(1) for m in _matches(probe) if not m.group(2)))
 
 
 def fill(probe: Probe, values: Mapping[str, str]) -> Probe:
-    """The probe with every placeholder replaced, encoded for where it stands. All names must be in `values`."""
+    """The probe with every placeholder replaced, encoded for where it stands. Every required name must be in
+    `values`; an optional one that is not becomes empty."""
 
     def sub(pattern: re.Pattern[str], text: str, encode: Any) -> str:
-        return pattern.sub(lambda m: encode(values[m.group(1)]), text)
+        return pattern.sub(lambda m: encode(values.get(m.group(1), "")), text)
 
-    url = sub(_PLACEHOLDER, probe.url, lambda v: quote(v, safe=""))
+    url = sub(PLACEHOLDER, probe.url, lambda v: quote(v, safe=""))
     # Header values must stay one line: a captured value with CR or LF is cut there (RFC 9110 §5.5).
-    headers = tuple((k, sub(_PLACEHOLDER, v, lambda v: re.split(r"[\r\n]", v)[0])) for k, v in probe.headers)
+    headers = tuple((k, sub(PLACEHOLDER, v, lambda v: re.split(r"[\r\n]", v)[0])) for k, v in probe.headers)
     body = probe.body
     if body is not None:
         if body.kind is BodyKind.FORM:
-            text = sub(_ENCODED, body.text, quote_plus)
-            text = sub(_PLACEHOLDER, text, quote_plus)
+            text = sub(ENCODED, body.text, quote_plus)
+            text = sub(PLACEHOLDER, text, quote_plus)
         else:
-            text = sub(_PLACEHOLDER, body.text, lambda v: json.dumps(v)[1:-1])
+            text = sub(PLACEHOLDER, body.text, lambda v: json.dumps(v)[1:-1])
         body = dataclasses.replace(body, text=text)
     return dataclasses.replace(probe, url=url, headers=headers, body=body)
 

@@ -712,9 +712,9 @@ def _url(fields: _Fields, hosts: list[tuple[str, int]] | None) -> str:
         fields.add("url", f"url {_q(url)} contains {{host}} but there is no 'hosts' list; add hosts: [...]")
     elif hosts is not None and "{host}" not in url:
         fields.add("url", f"url {_q(url)} must contain {{host}} when 'hosts' is given, like https://{{host}}/path")
-    elif _SPACE.search(url):
+    elif _SPACE.search(capture_mod.PLACEHOLDER.sub("x", url)):
         fields.add("url", f"url {_q(url)} must not contain spaces or control characters; percent-encode them")
-    elif not _is_http_url(url.replace("{host}", "example.com")):
+    elif not _is_http_url(capture_mod.PLACEHOLDER.sub("x", url.replace("{host}", "example.com"))):
         fields.add("url", f"url {_q(url)} must be http:// or https:// with a host")
     return url
 

@@ -78,6 +78,8 @@ def _char(ch: str) -> str:
     forms = [re.escape(ch), "".join(_hex(b) for b in ch.encode())]
     if ch == " ":
         forms.append(r"\+")
+    if ch == "+":
+        forms.append(" ")  # a form-decoded echo turns "+" into a space
     if not ch.isalnum():
         forms.append(re.escape(json.dumps(ch)[1:-1]))
         forms.append(re.escape(f"\\u{ord(ch):04x}"))

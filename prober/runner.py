@@ -79,14 +79,13 @@ class PeerConnector(aiohttp.TCPConnector):
 
 def _inputs(p: Probe, captured: dict[str, dict[str, str]], results: dict[str, Outcome]) -> tuple[Probe, str | None]:
     """The probe with its {{ name }} placeholders filled from the probes it needs, or why it cannot run."""
-    names = capture.placeholders(p)
-    if not names:
+    if not capture.placeholders(p):
         return p, None
     values: dict[str, str] = {}
     for need in p.needs:  # the first needed probe that captured a name wins, in `needs` order
         for name, value in captured.get(need, {}).items():
             values.setdefault(name, value)
-    missing = [n for n in names if n not in values]
+    missing = [n for n in capture.required(p) if n not in values]
     if not missing:
         return capture.fill(p, values), None
     why = "; ".join(f"{need} {_short(results[need])}" if need in results else f"{need} was not run" for need in p.needs)

@@ -5,19 +5,18 @@ from __future__ import annotations
 import re
 import shlex
 
+from prober import capture
 from prober.model import Auth, Probe
-
-_PLACEHOLDER = re.compile(
-    r"\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}|%7B%7B(?:\+|%20)*([a-z_][a-z0-9_]*)(?:\+|%20)*%7D%7D", re.I
-)
 
 
 def _arg(text: str) -> str:
     """Shell-quote one argument; a captured {{ name }} becomes the shell variable $NAME, never its value."""
-    if not _PLACEHOLDER.search(text):
+    if not (capture.PLACEHOLDER.search(text) or capture.ENCODED.search(text)):
         return shlex.quote(text)
     escaped = re.sub(r'(["\\$`])', r"\\\1", text)
-    return '"' + _PLACEHOLDER.sub(lambda m: "${" + (m.group(1) or m.group(2)).upper() + "}", escaped) + '"'
+    for pattern in (capture.PLACEHOLDER, capture.ENCODED):
+        escaped = pattern.sub(lambda m: "${" + m.group(1).upper() + "}", escaped)
+    return '"' + escaped + '"'
 
 
 def command(probe: Probe) -> str:
