@@ -183,7 +183,7 @@ def test_demo_reproduces_the_bug_report_findings(tmp_path: Path) -> None:
     )
     # The sec_token chain explains why the gateway call could not even be made.
     assert table["`POST bailian-singapore-cs.alibabacloud.com/data/api.json` (console-rpc-intl-token)"].startswith(
-        "skipped: no csrf, sec_token: dashboard-intl redirected to login (302 → passport.alibabacloud.com)"
+        "skipped: no sec_token: dashboard-intl redirected to login (302 → passport.alibabacloud.com)"
     )
     # #612 §4: the sk-sp key works for inference, with no rate-limit headers.
     assert table["`POST coding-intl.dashscope.aliyuncs.com/apps/anthropic/v1/messages` (bearer)"] == "200"
