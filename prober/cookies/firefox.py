@@ -71,6 +71,21 @@ def read_database(path: Path, name: str) -> tuple[Cookie, ...]:
     return tuple(cookies)
 
 
+def _length(source: bytes, i: int, nibble: int, what: str) -> tuple[int, int]:
+    """An LZ4 length: the token's nibble, extended by bytes while they are 255. Returns it and the next index."""
+    length = nibble
+    if nibble == 15:
+        while True:
+            if i >= len(source):
+                raise ValueError(f"truncated {what} length")
+            extra = source[i]
+            i += 1
+            length += extra
+            if extra != 255:
+                break
+    return length, i
+
+
 def lz4_block(source: bytes, size: int) -> bytes:
     """Decompress one LZ4 block (https://github.com/lz4/lz4/blob/dev/doc/lz4_Block_format.md)."""
     out = bytearray()
@@ -79,16 +94,7 @@ def lz4_block(source: bytes, size: int) -> bytes:
     while i < n:
         token = source[i]
         i += 1
-        literals = token >> 4
-        if literals == 15:
-            while True:
-                if i >= n:
-                    raise ValueError("truncated literal length")
-                extra = source[i]
-                i += 1
-                literals += extra
-                if extra != 255:
-                    break
+        literals, i = _length(source, i, token >> 4, "literal")
         if i + literals > n:
             raise ValueError("literals run past the end")
         out += source[i : i + literals]
@@ -99,16 +105,7 @@ def lz4_block(source: bytes, size: int) -> bytes:
             raise ValueError("truncated match offset")
         offset = source[i] | source[i + 1] << 8
         i += 2
-        length = token & 15
-        if length == 15:
-            while True:
-                if i >= n:
-                    raise ValueError("truncated match length")
-                extra = source[i]
-                i += 1
-                length += extra
-                if extra != 255:
-                    break
+        length, i = _length(source, i, token & 15, "match")
         length += 4
         if offset == 0 or offset > len(out):
             raise ValueError("match offset outside the output")
