@@ -168,8 +168,9 @@ def _report_sweep(count: int) -> Sweep:
 def test_redaction_is_linear_and_compiles_its_pattern_once() -> None:
     sweeps = {n: serial.dump(_report_sweep(n)) for n in (200, 800)}
     redactor = Redactor([Secret("cookie-value-000001"), Secret("sk-sp-" + "k" * 26)])
-    # The usual path is one regex pass over the report's JSON text: a few C calls, whatever the size.
-    assert _calls(lambda: redactor.data(sweeps[800])) < 50
+    # The usual path is one regex pass over the report's JSON text: a few calls, not one per string (there are
+    # over 10,000 strings in 800 outcomes; garbage collection can add a few dozen calls of its own).
+    assert _calls(lambda: redactor.data(sweeps[800])) < 400
     # The fallback walk (taken only if a replacement broke the JSON) visits each string once.
     growth = _growth(lambda n: redactor._walk(sweeps[n]))
     assert growth < 4.5, f"redacting 4x the outcomes made {growth:.1f}x the calls"
