@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import difflib
+import fnmatch
 import gc
 import hashlib
 import json
@@ -19,7 +20,7 @@ from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.nodes import MappingNode, Node, SequenceNode
 
 from prober import capture as capture_mod
-from prober.errors import CatalogueError
+from prober.errors import CatalogueError, ProberError
 from prober.model import (
     Auth,
     Body,
@@ -922,3 +923,20 @@ def _statuses(fields: _Fields, expect: _Map) -> tuple[int, ...]:
         else:
             fields.add_at(status_line, f"expect.status {_show(status)} is not an HTTP status; use integers 100-599")
     return tuple(statuses)
+
+
+def select(probes: Sequence[Probe], patterns: Sequence[str]) -> tuple[Probe, ...]:
+    """The probes whose id matches a glob pattern, plus every probe they need, in catalogue order."""
+    if not patterns:
+        return tuple(probes)
+    by_id = {p.id: p for p in probes}
+    wanted = [p.id for p in probes if any(fnmatch.fnmatchcase(p.id, pat) for pat in patterns)]
+    if not wanted:
+        raise ProberError(f"--select {' '.join(patterns)} matches no probe", "run `prober list` to see the probe ids")
+    chosen: set[str] = set()
+    while wanted:
+        current = wanted.pop()
+        if current not in chosen:
+            chosen.add(current)
+            wanted.extend(by_id[current].needs)
+    return tuple(p for p in probes if p.id in chosen)

@@ -14,7 +14,7 @@ from prober import __version__
 from prober.errors import CatalogueError, ExitCode, ProberError
 
 if TYPE_CHECKING:
-    from prober.model import Catalogue, Outcome, Probe, Sweep
+    from prober.model import Catalogue, Outcome, Sweep
     from prober.runner import Options
 
 DEFAULT_CATALOGUE = "probes.yaml"
@@ -48,25 +48,6 @@ def _load(path: Path) -> Catalogue:
     from prober import catalogue
 
     return catalogue.load(path)
-
-
-def _select(probes: Sequence[Probe], patterns: tuple[str, ...]) -> tuple[Probe, ...]:
-    """The probes whose id matches a pattern, plus every probe they need, in catalogue order."""
-    if not patterns:
-        return tuple(probes)
-    from fnmatch import fnmatchcase
-
-    by_id = {p.id: p for p in probes}
-    wanted = [p.id for p in probes if any(fnmatchcase(p.id, pat) for pat in patterns)]
-    if not wanted:
-        raise ProberError(f"--select {' '.join(patterns)} matches no probe", "run `prober list` to see the probe ids")
-    chosen: set[str] = set()
-    while wanted:
-        current = wanted.pop()
-        if current not in chosen:
-            chosen.add(current)
-            wanted.extend(by_id[current].needs)
-    return tuple(p for p in probes if p.id in chosen)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -271,18 +252,6 @@ def _progress(total: int) -> Callable[[Outcome], None] | None:
     return tick
 
 
-def _write_reports(loaded: Sweep, out: Path, stem: str, formats: tuple[Any, ...]) -> list[Path]:
-    from prober import store
-    from prober.report import renderer
-
-    written = []
-    for fmt in formats:
-        path = out / f"{stem}{fmt.suffix}"
-        store.write(path, renderer(fmt)(loaded))
-        written.append(path)
-    return written
-
-
 def _print_table(loaded: Sweep) -> None:
     from tabulate import tabulate
 
@@ -362,6 +331,7 @@ def run(
 ) -> None:
     """Run every probe of CATALOGUE (default ./probes.yaml) and write the reports."""
     from prober import credentials, serial, store, sweep
+    from prober.catalogue import select
     from prober.runner import tls_context
 
     old = serial.load(store.read(baseline), str(baseline)) if baseline is not None else None
@@ -369,7 +339,7 @@ def run(
     formats = _formats(kwargs["formats"])
     options = _options(kwargs, connect_to, cacert, proxy, allow_insecure)
     loaded = _scoped(_load(catalogue or _default_catalogue()), allow_key_hosts)
-    probes = _select(loaded.probes, kwargs["select"])
+    probes = select(loaded.probes, kwargs["select"])
     creds = credentials.resolve(os.environ, key_env, key_file, _cookie_source(kwargs))
     for note in creds.notes:
         _say(f"Note: {note}", err=True)
@@ -377,7 +347,7 @@ def run(
     store.check_writable(kwargs["out"])
     data = sweep.run(sweep.Plan(loaded, probes, creds, options), os.environ, _progress(len(probes)), old)
     _print_table(data)
-    for path in _write_reports(data, kwargs["out"], sweep.stamp(), formats):
+    for path in store.write_reports(data, kwargs["out"], sweep.stamp(), formats):
         _say(f"wrote {path}")
     _github_summary(data)
     if not data.complete:
@@ -554,7 +524,7 @@ def demo(out: Path) -> None:
     store.check_writable(out)
     data = demo_mod.run(_default_catalogue(), _progress)
     _print_table(data)
-    for path in _write_reports(data, out, "demo", _formats("md,json")):
+    for path in store.write_reports(data, out, "demo", _formats("md,json")):
         _say(f"wrote {path}")
 
 

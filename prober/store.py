@@ -5,10 +5,15 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prober.errors import ReportError
+
+if TYPE_CHECKING:
+    from prober.model import Sweep
+    from prober.report import Format
 
 
 def check_writable(directory: Path) -> None:
@@ -42,3 +47,15 @@ def read(path: Path) -> Any:
         raise ReportError(f"cannot read report {path}: {exc.strerror}", "pass the path of a .json report") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ReportError(f"{path} is not JSON: {exc}", "pass the .json report, not the .md") from None
+
+
+def write_reports(sweep: Sweep, out: Path, stem: str, formats: Iterable[Format]) -> list[Path]:
+    """Render the sweep in each format and write `out/<stem><suffix>` atomically; returns the paths written."""
+    from prober.report import renderer
+
+    written = []
+    for fmt in formats:
+        path = out / f"{stem}{fmt.suffix}"
+        write(path, renderer(fmt)(sweep))
+        written.append(path)
+    return written

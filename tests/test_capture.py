@@ -236,7 +236,5 @@ def test_a_missing_capture_skips_the_dependant_with_the_reason(serve: Callable[.
 
 
 def test_select_brings_in_the_probes_a_selected_probe_needs(tmp_path: Any) -> None:
-    from prober.cli import _select
-
     loaded = catalogue.parse(CHAIN)
-    assert [p.id for p in _select(loaded.probes, ("gateway",))] == ["dashboard", "gateway"]
+    assert [p.id for p in catalogue.select(loaded.probes, ("gateway",))] == ["dashboard", "gateway"]
