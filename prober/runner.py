@@ -178,7 +178,9 @@ async def sweep(
                 if need in done:
                     await done[need].wait()
             try:
-                filled, missing = _inputs(p, captured, results)
+                # A probe's own reason to skip (no jar, not --billable) says more than its needs' reasons.
+                own = probe.skip_reason(p, creds, options.settings)
+                filled, missing = (p, own) if own is not None else _inputs(p, captured, results)
                 if missing is not None:
                     outcome = Outcome(probe_id=p.id, klass=OutcomeClass.SKIPPED, explanation=missing)
                 else:
