@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from itertools import pairwise
 from urllib.parse import urlsplit
 
@@ -21,19 +22,29 @@ def _host(url: str | None) -> str:
     return (urlsplit(url).hostname or "") if url else ""
 
 
-def endpoint(probe: Probe, shared_urls: frozenset[str]) -> str:
+def _shown(probe: Probe) -> str:
+    """What the table shows of a request: method (unless GET), host and path; the query is left out."""
     parts = urlsplit(probe.url)
     text = f"{parts.hostname}{parts.path or '/'}"
-    if probe.method != "GET":
-        text = f"{probe.method} {text}"
-    label = _code(text)
-    if probe.url in shared_urls:
-        # Several probes share this URL: the key style tells them apart, else the probe id does.
-        if probe.auth is Auth.KEY and probe.key_style is not None:
-            label += f" ({probe.key_style.value})"
-        else:
-            label += f" ({probe.id})"
-    return label
+    return text if probe.method == "GET" else f"{probe.method} {text}"
+
+
+def endpoints(probes: Sequence[Probe]) -> list[str]:
+    """The Endpoint cell of each probe. Where several would read the same, the key style tells them apart
+    (the same call with the key in each header), else the probe id does."""
+    shown = [_shown(p) for p in probes]
+    count = Counter(shown)
+    styled = Counter(
+        (text, p.key_style) for text, p in zip(shown, probes, strict=True) if p.auth is Auth.KEY and p.key_style
+    )
+    cells = []
+    for text, p in zip(shown, probes, strict=True):
+        cell = _code(text)
+        if count[text] > 1:
+            by_style = p.auth is Auth.KEY and p.key_style is not None and styled[(text, p.key_style)] == 1
+            cell += f" ({p.key_style.value})" if by_style and p.key_style is not None else f" ({p.id})"
+        cells.append(cell)
+    return cells
 
 
 def result(outcome: Outcome) -> str:
@@ -91,10 +102,9 @@ def _summary(sweep: Sweep) -> list[str]:
 
 
 def _table(sweep: Sweep) -> list[str]:
-    seen: Counter[str] = Counter(p.url for p in sweep.probes)
-    shared = frozenset(url for url, n in seen.items() if n > 1)
     lines = ["## Results", "", "| Endpoint | Result |", "|---|---|"]
-    lines += [f"| {endpoint(p, shared)} | {result(o)} |" for p, o in zip(sweep.probes, sweep.outcomes, strict=True)]
+    cells = endpoints(sweep.probes)
+    lines += [f"| {cell} | {result(o)} |" for cell, o in zip(cells, sweep.outcomes, strict=True)]
     return lines
 
 
