@@ -17,7 +17,16 @@ from typing import Any
 
 import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
-from yaml.nodes import MappingNode, Node, SequenceNode
+from yaml.events import (
+    DocumentEndEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from prober import capture as capture_mod
 from prober.errors import CatalogueError, ProberError
@@ -143,11 +152,11 @@ class _Map(dict[str, Any]):
 
     __slots__ = ("end", "line", "lines", "start")
 
-    def __init__(self, node: Node) -> None:
+    def __init__(self, line: int, start: int, end: int) -> None:
         super().__init__()
-        self.line: int = node.start_mark.line + 1
-        self.start: int = node.start_mark.index
-        self.end: int = node.end_mark.index
+        self.line = line
+        self.start = start  # the text span, to find the probe that holds a duplicate key
+        self.end = end
         self.lines: dict[str, int] = {}
 
 
@@ -177,7 +186,7 @@ class _Builder(SafeConstructor):
             ) from exc
 
     def construct_located_map(self, node: MappingNode) -> Iterator[_Map]:
-        data = _Map(node)
+        data = _Map(node.start_mark.line + 1, node.start_mark.index, node.end_mark.index)
         yield data
         explicit = sum(1 for key_node, _ in node.value if key_node.tag != _MERGE)
         self.flatten_mapping(node)
@@ -216,9 +225,12 @@ def _key_text(key: Any) -> str:
     return "null" if key is None else str(key)
 
 
-def _read_yaml(text: str, name: str) -> tuple[Any, int, list[tuple[int, int, str, int]]]:
+def _read_yaml(text: str, name: str) -> tuple[Any, int, list[_Duplicate]]:
     """The document's value, the line it starts on, and its duplicate keys."""
     try:
+        plain = _read_plain(text)
+        if plain is not None:
+            return plain
         node = _compose(text)
         if node is None:
             return None, 1, []
@@ -238,6 +250,134 @@ def _read_yaml(text: str, name: str) -> tuple[Any, int, list[tuple[int, int, str
         raise CatalogueError(f"{name}:1:1: {exc}", hint="fix the YAML syntax") from exc
     except RecursionError as exc:
         raise CatalogueError(f"{name}:1:1: the YAML is nested too deeply to read", hint="flatten the nesting") from exc
+
+
+class _Unusual(Exception):
+    """The document needs the full composer: an anchor, alias, merge key, odd tag, non-text key or second document."""
+
+
+_Duplicate = tuple[int, int, str, int]  # (index, line, key, first line)
+_STR = "tag:yaml.org,2002:str"
+_SCALARS = frozenset(f"tag:yaml.org,2002:{kind}" for kind in ("null", "bool", "int", "float", "binary", "timestamp"))
+
+
+def _read_plain(text: str) -> tuple[Any, int, list[_Duplicate]] | None:
+    """The document read straight from parser events, or None when only the full composer reads it right."""
+    # Composing keeps every node, with two marks each, until the document ends: ~100 MB for 10,000 probes.
+    # Events are dropped as soon as they are used, so a plain document costs only the values it holds.
+    try:
+        loader = _FAST(text)  # refuses lone surrogates
+    except UnicodeError:
+        return None
+    try:
+        return _EventReader(loader).read()
+    except Exception:  # anything unusual, errors included: the full composer reads it and reports it exactly
+        return None
+    finally:
+        loader.dispose()
+
+
+class _Open:
+    """A mapping or sequence whose end event has not come yet."""
+
+    __slots__ = ("depth", "first", "key", "key_line", "value")
+
+    def __init__(self, value: _Map | _Seq, depth: int) -> None:
+        self.value = value
+        self.depth = depth  # nesting level, the order in which SafeConstructor finds duplicate keys
+        self.key: str | None = None  # a mapping's key waiting for its value
+        self.key_line = 0
+        self.first: dict[str, int] = {}  # a mapping's keys and the line each was first written on
+
+
+class _EventReader:
+    """Build the same located values as `_Builder`, one parser event at a time."""
+
+    def __init__(self, loader: Any) -> None:
+        self.loader = loader
+        self.open: list[_Open] = []
+        self.root: Any = None
+        self.root_line = 1
+        self.duplicates: list[tuple[int, _Duplicate]] = []  # (depth, duplicate)
+
+    def read(self) -> tuple[Any, int, list[_Duplicate]]:
+        """The document's value, the line it starts on, and its duplicate keys in SafeConstructor's order."""
+        get = self.loader.get_event
+        get()  # StreamStartEvent
+        if isinstance(get(), StreamEndEvent):
+            return None, 1, []
+        while True:
+            event = get()
+            kind = type(event)
+            if kind is ScalarEvent:
+                self._add(self._scalar(event), event.start_mark.line + 1, event.start_mark.index)
+            elif kind is MappingStartEvent:
+                self._start(_Map(event.start_mark.line + 1, event.start_mark.index, 0), event, MappingNode)
+            elif kind is SequenceStartEvent:
+                self._start(_Seq(), event, SequenceNode)
+            elif kind is MappingEndEvent or kind is SequenceEndEvent:
+                closed = self.open.pop().value
+                if isinstance(closed, _Map):
+                    closed.end = event.end_mark.index
+            elif kind is DocumentEndEvent:
+                break
+            else:
+                raise _Unusual  # an alias
+        if not isinstance(get(), StreamEndEvent):
+            raise _Unusual  # a second document
+        # SafeConstructor fills mappings level by level, so it notes shallower duplicates first.
+        self.duplicates.sort(key=lambda found: found[0])
+        return self.root, self.root_line, [duplicate for _, duplicate in self.duplicates]
+
+    def _scalar(self, event: ScalarEvent) -> Any:
+        """The scalar's value, resolved and constructed as SafeConstructor would."""
+        if event.anchor is not None:
+            raise _Unusual
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = self.loader.resolve(ScalarNode, event.value, event.implicit)
+        if tag == _STR:
+            return event.value
+        if tag not in _SCALARS:
+            raise _Unusual  # merge and value keys, and tags SafeConstructor refuses
+        node = ScalarNode(tag, event.value, None, None, event.style)  # no marks: errors go the full composer's way
+        return SafeConstructor.yaml_constructors[tag](self.loader, node)
+
+    def _start(self, value: _Map | _Seq, event: Any, kind: type[Node]) -> None:
+        """Open a mapping or sequence inside the innermost open one."""
+        tag = event.tag
+        if event.anchor is not None or (tag not in (None, "!") and tag != self.loader.resolve(kind, None, True)):
+            raise _Unusual
+        self._add(value, event.start_mark.line + 1, event.start_mark.index)
+        self.open.append(_Open(value, len(self.open)))
+
+    def _add(self, value: Any, line: int, index: int) -> None:
+        """Put a value, or a mapping's key, into the innermost open mapping or sequence."""
+        if not self.open:
+            self.root, self.root_line = value, line
+            return
+        top = self.open[-1]
+        into = top.value
+        if isinstance(into, _Seq):
+            into.append(value)
+            into.lines.append(line)
+        elif top.key is None:
+            self._key(top, value, line, index)
+        else:
+            into[top.key] = value
+            into.lines[top.key] = top.key_line
+            top.key = None
+
+    def _key(self, top: _Open, value: Any, line: int, index: int) -> None:
+        """Note a mapping's key, and whether it repeats an earlier one."""
+        if isinstance(value, _Map | _Seq):
+            raise _Unusual
+        key = _key_text(value)
+        if key in top.first:
+            self.duplicates.append((top.depth, (index, line, key, top.first[key])))
+        else:
+            top.first[key] = line
+        top.key, top.key_line = key, line
 
 
 def _compose(text: str) -> Node | None:

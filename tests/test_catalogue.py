@@ -180,6 +180,21 @@ probes:
     assert (second.id, second.description, second.url) == ("b", "second, merged from the first", first.url)
 
 
+def test_duplicate_keys_on_one_line_are_reported_shallowest_first() -> None:
+    text = VALID.replace("tags: {region: intl, surface: api}", "tags: {x: {c: 1, c: 2}, region: intl, region: intl}", 1)
+    with pytest.raises(CatalogueError) as caught:
+        parse(text)
+    duplicates = [problem for problem in caught.value.problems if "duplicate key" in problem]
+    assert [problem.split("duplicate key ")[1][:3] for problem in duplicates] == ["'re", "'c'"]
+
+
+def test_aliases_read_like_the_values_they_name() -> None:
+    text = VALID.replace("tags: {region: cn, surface: console}", "tags: &cn {region: cn, surface: console}", 1)
+    text = text.replace("tags: {region: cn, surface: api}", "tags: *cn", 1)
+    tags = {probe.id: probe.tags for probe in parse(text).probes}
+    assert tags["key-styles/bearer"] == tags["token"] == Tags(region="cn", surface="console")
+
+
 def test_parse_names_the_text_and_hashes_it() -> None:
     catalogue = parse(VALID, name="inline.yaml")
     assert catalogue.path == "inline.yaml"
