@@ -130,14 +130,17 @@ class Redactor:
         One regex pass over the structure's JSON text (the pattern knows the JSON-escaped forms of every
         secret); if a replacement ever broke the JSON (a match starting inside an escape), walk it string by string.
         """
-        text = json.dumps(value, ensure_ascii=False)
+        return self.json_text(json.dumps(value, ensure_ascii=False))
+
+    def json_text(self, text: str) -> Any:
+        """The JSON document `text`, parsed, with every string scrubbed (see `data`). Holding only text while
+        it works, it lets a caller drop the objects the text was made from before scrubbing a large report."""
         scrubbed = self._pattern.sub(REDACTED, text)
-        if scrubbed == text:
-            return value
         try:
             return json.loads(scrubbed)
         except ValueError:
-            return self._walk(value)
+            del scrubbed
+            return self._walk(json.loads(text))
 
     def _walk(self, value: Any) -> Any:
         seen: dict[str, str] = {}  # reports repeat strings (methods, classes, hosts): scrub each once

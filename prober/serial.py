@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from prober.errors import ReportError
@@ -245,7 +246,8 @@ def load_comparison(d: dict[str, Any]) -> Comparison:
     )
 
 
-def dump(sweep: Sweep) -> dict[str, Any]:
+def dump_head(sweep: Sweep) -> dict[str, Any]:
+    """Every top-level field of the report except `results`, in the report's key order."""
     counts: dict[str, int] = {}
     for o in sweep.outcomes:
         counts[o.klass.value] = counts.get(o.klass.value, 0) + 1
@@ -257,11 +259,17 @@ def dump(sweep: Sweep) -> dict[str, Any]:
         "environment": dict(sweep.environment),
         "summary": {k.value: counts[k.value] for k in OutcomeClass if k.value in counts},
         "baseline": dump_comparison(sweep.baseline) if sweep.baseline is not None else None,
-        "results": [
-            {"probe": dump_probe(p), "outcome": dump_outcome(o)}
-            for p, o in zip(sweep.probes, sweep.outcomes, strict=True)
-        ],
     }
+
+
+def dump_results(sweep: Sweep) -> Iterator[dict[str, Any]]:
+    """The `results` entries one at a time, so a large report never has to exist as one structure."""
+    for p, o in zip(sweep.probes, sweep.outcomes, strict=True):
+        yield {"probe": dump_probe(p), "outcome": dump_outcome(o)}
+
+
+def dump(sweep: Sweep) -> dict[str, Any]:
+    return {**dump_head(sweep), "results": list(dump_results(sweep))}
 
 
 def load(data: Any, name: str = "report") -> Sweep:

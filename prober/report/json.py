@@ -15,13 +15,9 @@ def _compact(value: Any) -> str:
 
 def render(sweep: Sweep) -> str:
     """One top-level key per line and one probe result per line: diffs in git name the probes that changed,
-    and the C encoder does the work (an indented dump runs in pure Python, several times slower)."""
-    data = serial.dump(sweep)
-    lines = []
-    for key, value in data.items():
-        if key == "results":
-            items = ",\n".join(f"    {_compact(item)}" for item in value)
-            lines.append(f'  "results": [\n{items}\n  ]' if value else '  "results": []')
-        else:
-            lines.append(f"  {_compact(key)}: {_compact(value)}")
+    the C encoder does the work (an indented dump runs in pure Python), and each result is encoded as it is
+    made, so a 10,000-probe report is never held as one structure."""
+    lines = [f"  {_compact(key)}: {_compact(value)}" for key, value in serial.dump_head(sweep).items()]
+    results = ",\n".join(f"    {_compact(item)}" for item in serial.dump_results(sweep))
+    lines.append(f'  "results": [\n{results}\n  ]' if results else '  "results": []')
     return "{\n" + ",\n".join(lines) + "\n}\n"
