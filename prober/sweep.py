@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import platform
 import signal
@@ -20,7 +21,6 @@ from prober import __version__, diff, expectations, serial
 from prober.credentials import Credentials
 from prober.model import Auth, Catalogue, Outcome, OutcomeClass, Probe, Sweep
 from prober.redact import Redactor, shape
-from prober.report import json as report_json
 from prober.runner import Options, sweep
 
 _PROXY_VARS = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
@@ -171,7 +171,7 @@ async def execute(
         result = replace(result, baseline=diff.compare(baseline, result))
     # Redaction works on the plain report data, so every string of every field is scrubbed, keys included. The
     # sweep's objects are dropped first, so a 10,000-probe report is held as text alone while it is scrubbed.
-    text = report_json.render(result)
+    text = json.dumps(serial.dump(result), ensure_ascii=False)
     del result, checked, outcomes
     finished.clear()
     return serial.load(redactor.json_text(text))
