@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -15,6 +16,7 @@ from prober.errors import CatalogueError, ExitCode, ProberError
 
 if TYPE_CHECKING:
     from prober.model import Catalogue, Outcome, Sweep
+    from prober.redact import Redactor
     from prober.runner import Options
 
 DEFAULT_CATALOGUE = "probes.yaml"
@@ -28,11 +30,17 @@ def _default_catalogue() -> Path:
     return Path(__file__).with_name("probes.yaml")
 
 
-def _say(text: str, err: bool = False) -> None:
+@functools.cache
+def _scrubber() -> Redactor:
+    """The redactor for everything printed: key shapes from the start, the run's own secrets once they are read."""
     from prober.redact import Redactor
 
-    # Even our own messages pass the key-shape scrubber: a path or a hint must never carry a key.
-    click.echo(Redactor().text(text), err=err)
+    return Redactor()
+
+
+def _say(text: str, err: bool = False) -> None:
+    # Even our own messages are scrubbed: an error, a warning or a hint must never carry a secret.
+    click.echo(_scrubber().text(text), err=err)
 
 
 def _fail(exc: ProberError) -> NoReturn:
@@ -341,11 +349,13 @@ def run(
     loaded = _scoped(_load(catalogue or _default_catalogue()), allow_key_hosts)
     probes = select(loaded.probes, kwargs["select"])
     creds = credentials.resolve(os.environ, key_env, key_file, _cookie_source(kwargs))
+    plan = sweep.Plan(loaded, probes, creds, options)
+    _scrubber().add([*creds.secrets(), *sweep.proxies(options).secrets()])
     for note in creds.notes:
         _say(f"Note: {note}", err=True)
     tls_context(options.cacert)  # a bad --cacert is an error before anything is sent
     store.check_writable(kwargs["out"])
-    data = sweep.run(sweep.Plan(loaded, probes, creds, options), os.environ, _progress(len(probes)), old)
+    data = sweep.run(plan, _progress(len(probes)), old)
     _print_table(data)
     for path in store.write_reports(data, kwargs["out"], sweep.stamp(), formats):
         _say(f"wrote {path}")
@@ -421,6 +431,7 @@ def cookies_(source: Path | None, catalogue: Path | None, out: Path | None, **kw
     if not cookie_source.given:
         raise click.UsageError("name a cookie source: SOURCE, --browser NAME or --cookie-header-env NAME")
     jar = credentials.load_jar(cookie_source, os.environ)
+    _scrubber().add(jar.secrets())
     loaded = _load(catalogue or _default_catalogue())
     text = diagnose.markdown(diagnose.diagnose(jar, loaded.probes, time.time()))
     _say(text.rstrip("\n"))

@@ -60,12 +60,13 @@ async def _run(path: Path, progress: Callable[[int], Callable[[Outcome], None] |
         replica = await server.start(port=0, directory=Path(tmp))
         try:
             options = Options(
-                settings=Settings(billable=True, user_agent="prober-demo"),
+                # The replica is on this machine: a proxy from the environment must not stand in between.
+                settings=Settings(billable=True, user_agent="prober-demo", env_proxies=False),
                 connect_to=(routing.parse(replica.connect_to),),
                 cacert=replica.ca_path,
             )
             plan = sweep.Plan(loaded, loaded.probes, creds, options)
-            return await sweep.execute(plan, {}, progress(len(loaded.probes)))
+            return await sweep.execute(plan, progress(len(loaded.probes)))
         finally:
             await replica.close()
 

@@ -34,6 +34,7 @@ class Settings:
     excerpt_chars: int = 2000
     user_agent: str = "prober"
     proxy: str | None = None
+    env_proxies: bool = True  # honour HTTPS_PROXY and friends when no --proxy is given
     allow_insecure: bool = False
     billable: bool = False
     rate: float | None = None  # requests per second over the whole sweep

@@ -113,10 +113,6 @@ class Redactor:
         self._pattern = re.compile("|".join(parts))
 
     @property
-    def known(self) -> int:
-        return len(self._values)
-
-    @property
     def margin(self) -> int:
         """Longer than any known secret in its longest encoding (`\\uXXXX`, six characters per character)."""
         return 6 * max((len(v) for v in self._values), default=0) + 64

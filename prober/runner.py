@@ -167,7 +167,14 @@ async def sweep(
         timeout=aiohttp.ClientTimeout(total=None),  # the per-probe deadline lives in probe.run
         headers={"User-Agent": options.settings.user_agent},
     ) as session:
-        ctx = probe.Context(session, creds, options.settings, limiter, redactor, Proxies(options.settings.proxy))
+        ctx = probe.Context(
+            session,
+            creds,
+            options.settings,
+            limiter,
+            redactor,
+            Proxies(options.settings.proxy, options.settings.env_proxies),
+        )
         done = {p.id: asyncio.Event() for p in probes}
         results: dict[str, Outcome] = {}
         captured: dict[str, dict[str, str]] = {}

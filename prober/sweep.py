@@ -4,26 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import platform
 import signal
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from prober import __version__, diff, expectations, serial
 from prober.credentials import Credentials
 from prober.model import Auth, Catalogue, Outcome, OutcomeClass, Probe, Sweep
+from prober.proxies import Proxies
 from prober.redact import Redactor, shape
 from prober.runner import Options, sweep
-
-_PROXY_VARS = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,23 +31,11 @@ class Plan:
     options: Options
 
 
-def _strip_userinfo(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.username or parts.password:
-        host = parts.hostname or ""
-        netloc = f"{host}:{parts.port}" if parts.port else host
-        return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-    return url
+def proxies(options: Options) -> Proxies:
+    return Proxies(options.settings.proxy, options.settings.env_proxies)
 
 
-def _proxy(options: Options, env: Mapping[str, str]) -> str:
-    if options.settings.proxy:
-        return _strip_userinfo(options.settings.proxy)
-    found = [f"{name}={_strip_userinfo(env[name])}" for name in _PROXY_VARS if env.get(name)]
-    return ", ".join(found) or "none"
-
-
-def environment(plan: Plan, env: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+def environment(plan: Plan) -> tuple[tuple[str, str], ...]:
     creds, options = plan.creds, plan.options
     key = f"{shape(creds.key.reveal()).describe()} from {creds.key_source}" if creds.key is not None else "none"
     cookies = "none"
@@ -74,7 +59,7 @@ def environment(plan: Plan, env: Mapping[str, str]) -> tuple[tuple[str, str], ..
         ("OS", f"{platform.system()} {platform.release()} {platform.machine()}"),
         ("Connect-to", ", ".join(str(r) for r in options.connect_to) or "none"),
         ("CA", "--cacert file" if options.cacert else "system trust store"),
-        ("Proxy", _proxy(options, env)),
+        ("Proxy", proxies(options).describe()),
         (
             "Limits",
             f"concurrency {options.concurrency}, per-host {options.per_host}, "
@@ -124,13 +109,13 @@ def _stop_on_signals(task: asyncio.Future[Any]) -> Iterator[None]:
             loop.remove_signal_handler(sig)
 
 
-def redactor_for(creds: Credentials) -> Redactor:
-    return Redactor(creds.secrets())
+def redactor_for(plan: Plan) -> Redactor:
+    """Every secret the sweep holds: the key, the cookie values and any proxy password."""
+    return Redactor([*plan.creds.secrets(), *proxies(plan.options).secrets()])
 
 
 async def execute(
     plan: Plan,
-    env: Mapping[str, str] = os.environ,
     on_outcome: Callable[[Outcome], None] | None = None,
     baseline: Sweep | None = None,
 ) -> Sweep:
@@ -138,7 +123,7 @@ async def execute(
 
     SIGINT and SIGTERM stop the sweep; the data then holds the probes that finished, with `complete` false.
     """
-    redactor = redactor_for(plan.creds)
+    redactor = redactor_for(plan)
     started = _now()
     finished: dict[str, Outcome] = {}
 
@@ -160,7 +145,7 @@ async def execute(
     probes = tuple(p for p in plan.probes if complete or p.id in finished)
     checked = tuple(expectations.check(p, _explain_login(p, o)) for p, o in zip(probes, outcomes, strict=True))
     result = Sweep(
-        environment=environment(plan, env),
+        environment=environment(plan),
         probes=probes,
         outcomes=checked,
         started_at=started,
@@ -179,11 +164,10 @@ async def execute(
 
 def run(
     plan: Plan,
-    env: Mapping[str, str] = os.environ,
     on_outcome: Callable[[Outcome], None] | None = None,
     baseline: Sweep | None = None,
 ) -> Sweep:
-    return asyncio.run(execute(plan, env, on_outcome, baseline))
+    return asyncio.run(execute(plan, on_outcome, baseline))
 
 
 def stamp() -> str:

@@ -185,7 +185,7 @@ def _sweep(server: Server) -> Sweep:
     jar = Jar("t", (Cookie("session", Secret("jar-session-value-1"), "example.test", host_only=False, secure=True),))
     options = Options(connect_to=(routing.parse(server.connect_to),), cacert=server.ca_path, settings=Settings())
     plan = Plan(Catalogue("probes.yaml", "0" * 64, probes), probes, Credentials(jar=jar), options)
-    return asyncio.run(execute(plan, {}))
+    return asyncio.run(execute(plan))
 
 
 def test_a_captured_token_flows_to_the_dependant_and_never_into_outputs(serve: Callable[..., Server]) -> None:

@@ -100,7 +100,7 @@ def test_no_output_contains_an_echoed_secret(
         connect_to=(routing.parse(server.connect_to),), cacert=server.ca_path, settings=Settings(timeout=5)
     )
     plan = Plan(Catalogue(path="hostile.yaml", sha256="0" * 64, probes=(probe,)), (probe,), creds, options)
-    sweep = asyncio.run(execute(plan, {}))
+    sweep = asyncio.run(execute(plan))
     outputs = [renderer(fmt)(sweep) for fmt in Format]
     secret = KEY if which == "key" else COOKIE
     for text in outputs:

@@ -90,7 +90,7 @@ async def _sweep_on_replica(loaded: Catalogue, per_host: int, directory: Path) -
             connect_to=(routing.parse(replica.connect_to),),
             cacert=replica.ca_path,
         )
-        data = await sweep.execute(sweep.Plan(loaded, loaded.probes, Credentials(), options), {})
+        data = await sweep.execute(sweep.Plan(loaded, loaded.probes, Credentials(), options))
         return replica.connections, data
     finally:
         await replica.close()

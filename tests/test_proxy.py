@@ -144,3 +144,58 @@ def test_netrc_credentials_are_never_added(
     assert [o.klass for o in outcomes] == [OutcomeClass.OK, OutcomeClass.OK]
     sent = [r["headers"].get("Authorization") for r in server.seen.requests]
     assert sorted(sent, key=str) == sorted([None, "Bearer sk-sp-netrcTESTkey0123456789abc"], key=str)
+
+
+def test_a_proxy_password_never_reaches_an_output(tmp_path: Any) -> None:
+    """The environment row shows the proxy without its user info, and error texts are scrubbed of its password."""
+    import subprocess
+    import sys
+
+    password = "proxyPASSWORD-9f8e7d"
+    out = tmp_path / "r"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "prober",
+            "run",
+            "--select",
+            "dashscope-intl-policies",
+            "--out",
+            str(out),
+            "--proxy",
+            f"http://someone:{password}@127.0.0.1:9",
+            "--timeout",
+            "5",
+            "--fail-on",
+            "none",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**__import__("os").environ, "DASHSCOPE_API_KEY": "sk-sp-" + "p" * 30},
+    )
+    assert result.returncode == 0, result.stderr
+    texts = [result.stdout, result.stderr, *(p.read_text() for p in out.iterdir())]
+    assert any("http://127.0.0.1:9" in t for t in texts)  # the proxy is reported, without its user info
+    assert all(password not in t and "someone:" not in t for t in texts)
+
+
+def test_the_demo_ignores_proxies_from_the_environment(tmp_path: Any) -> None:
+    """The replica runs on this machine; a proxy from the environment must not stand in between."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "HTTPS_PROXY": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9"}
+    result = subprocess.run(
+        [sys.executable, "-m", "prober", "demo", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "| `dashscope-intl.aliyuncs.com/api/v1/models` | 401 InvalidApiKey |" in (tmp_path / "demo.md").read_text()

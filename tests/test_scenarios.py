@@ -165,7 +165,7 @@ def run_catalogue(directory: Path, scenario: str) -> Sweep:
                 connect_to=(routing.parse(replica.connect_to),),
                 cacert=replica.ca_path,
             )
-            return await sweep.execute(sweep.Plan(loaded, loaded.probes, creds, options), {})
+            return await sweep.execute(sweep.Plan(loaded, loaded.probes, creds, options))
         finally:
             await replica.close()
 
