@@ -162,10 +162,8 @@ def _transport_class(exc: BaseException) -> OutcomeClass:
         return OutcomeClass.TIMEOUT
     if isinstance(exc, aiohttp.ClientConnectorError):
         return OutcomeClass.CONNECT_ERROR
-    if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError | ConnectionError):
-        return OutcomeClass.RESET
-    if isinstance(exc, aiohttp.ClientOSError):
-        return OutcomeClass.RESET
+    if isinstance(exc, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError | OSError):
+        return OutcomeClass.RESET  # ConnectionError and aiohttp's ClientOSError are OSErrors
     return OutcomeClass.PROTOCOL_ERROR
 
 
@@ -219,11 +217,8 @@ class Context:
 
 async def run(ctx: Context, probe: Probe) -> tuple[Outcome, dict[str, str]]:
     """Make the probe's request, follow redirects hop by hop, and return its outcome and the values it
-    captured. Never raises Exception."""
+    captured. Never raises Exception. The runner has already checked `skip_reason`."""
     settings = ctx.settings
-    reason = skip_reason(probe, ctx.creds, settings)
-    if reason is not None:
-        return Outcome(probe_id=probe.id, klass=OutcomeClass.SKIPPED, explanation=reason), {}
     progress = _Progress()
     values: dict[str, str] = {}
     try:
@@ -328,6 +323,7 @@ async def _exchange(ctx: Context, probe: Probe, progress: _Progress, values: dic
                         data, size, truncated = await _read_body(response, settings.body_limit)
                 finally:
                     _clock_into(progress, clock)
+            text = _decode(data, response)
             if probe.captures:
                 jar_cookies = (
                     {c.name: c.value.reveal() for c in creds.jar.for_url(probe.url, time.time())}
@@ -335,16 +331,13 @@ async def _exchange(ctx: Context, probe: Probe, progress: _Progress, values: dic
                     else {}
                 )
                 set_cookies = {name: morsel.value for name, morsel in response.cookies.items()}
-                found = capture.extract(
-                    probe.captures, _decode(data, response), response.headers.items(), set_cookies, jar_cookies
-                )
-                values.update(found)
+                values.update(capture.extract(probe.captures, text, response.headers.items(), set_cookies, jar_cookies))
                 # Captured values are secrets from the moment they exist: before any excerpt is cut.
                 redactor.add(values.values())
-            outcome = _answer(probe, response, hop, progress, data, size, truncated, settings, redactor)
-            if values:
-                outcome = replace(outcome, captured=tuple(sorted(values)))
-            return replace(outcome, timings=_timings(progress), remote_addr=progress.remote_addr)
+            outcome = _answer(probe, response, hop, progress, text, size, truncated, settings, redactor)
+            return replace(
+                outcome, timings=_timings(progress), remote_addr=progress.remote_addr, captured=tuple(sorted(values))
+            )
     last = progress.hops[-1]
     return Outcome(
         probe_id=probe.id,
@@ -390,14 +383,13 @@ def _answer(
     response: aiohttp.ClientResponse,
     hop: Hop,
     progress: _Progress,
-    data: bytes,
+    text: str,
     size: int,
     truncated: bool,
     settings: Settings,
     redactor: Redactor,
 ) -> Outcome:
-    headers = [(k, v) for k, v in response.headers.items()]
-    text = _decode(data, response)
+    headers = list(response.headers.items())
     content_type = response.headers.get("Content-Type")
     error = vendor.parse_error(response.status, content_type, text)
     found = quota.parse(text) if response.status < 300 else None

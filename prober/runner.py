@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import socket
 import ssl
 import time
@@ -101,8 +102,10 @@ def _short(outcome: Outcome) -> str:
     return f"ended {outcome.klass.value} ({outcome.status if outcome.status is not None else 'no answer'})"
 
 
+@functools.lru_cache(maxsize=4)
 def tls_context(cacert: Path | None) -> ssl.SSLContext:
-    """Verified TLS; with --cacert only that CA bundle is trusted, as with curl."""
+    """Verified TLS; with --cacert only that CA bundle is trusted, as with curl. Built once per bundle: the
+    command line checks it before anything is sent, and the sweep then uses the same context."""
     try:
         return ssl.create_default_context(cafile=str(cacert) if cacert else None)
     except (OSError, ssl.SSLError) as exc:

@@ -187,23 +187,21 @@ def _section(probe: Probe, outcome: Outcome) -> list[str]:
     return lines
 
 
-def summary(sweep: Sweep) -> str:
-    """The short form for a CI job summary: summary, changes and the results table, no per-probe sections."""
-    lines = ["# prober report", ""]
-    lines += _summary(sweep) + [""]
+def _overview(sweep: Sweep) -> list[str]:
+    """Summary, changes since the baseline, and the results table."""
+    lines = _summary(sweep) + [""]
     if sweep.baseline is not None:
         lines += changes.markdown(sweep.baseline).splitlines() + [""]
-    lines += _table(sweep) + [""]
-    return "\n".join(lines)
+    return lines + _table(sweep) + [""]
+
+
+def summary(sweep: Sweep) -> str:
+    """The short form for a CI job summary: the overview, no environment and no per-probe sections."""
+    return "\n".join(["# prober report", "", *_overview(sweep)])
 
 
 def render(sweep: Sweep) -> str:
-    lines = ["# prober report", ""]
-    lines += _environment(sweep) + [""]
-    lines += _summary(sweep) + [""]
-    if sweep.baseline is not None:
-        lines += changes.markdown(sweep.baseline).splitlines() + [""]
-    lines += _table(sweep) + [""]
+    lines = ["# prober report", "", *_environment(sweep), "", *_overview(sweep)]
     lines += ["## Probes", ""]
     for probe, outcome in zip(sweep.probes, sweep.outcomes, strict=True):
         lines += [*_section(probe, outcome), ""]
