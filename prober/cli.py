@@ -90,9 +90,6 @@ def _cookie_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return f
 
 
-_COOKIE_OPTIONS = _cookie_options
-
-
 def _cookie_source(kwargs: dict[str, Any]) -> Any:
     from prober.credentials import CookieSource
 
@@ -302,7 +299,7 @@ def _options(
 @click.argument("catalogue", required=False, type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--key-env", metavar="NAME", help="Read the API key from this environment variable.")
 @click.option("--key-file", type=click.Path(path_type=Path, dir_okay=False), help="Read the API key from a file.")
-@_COOKIE_OPTIONS
+@_cookie_options
 @click.option(
     "--connect-to",
     multiple=True,
@@ -381,7 +378,7 @@ def _github_summary(data: Sweep) -> None:
         _say(f"Warning: cannot append to GITHUB_STEP_SUMMARY {target}: {exc.strerror}", err=True)
 
 
-def _exit_for(result: Any, fail_on: str) -> None:
+def _exit_for(result: Sweep, fail_on: str) -> None:
     from prober.expectations import FailOn, failed
 
     if failed(result, FailOn(fail_on)):
@@ -405,7 +402,7 @@ def render(report: Path, fmt: str) -> None:
 
 @cli.command(name="cookies")
 @click.argument("source", required=False, type=click.Path(path_type=Path))
-@_COOKIE_OPTIONS
+@_cookie_options
 @click.option(
     "--catalogue",
     "catalogue",

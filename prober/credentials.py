@@ -21,7 +21,6 @@ class Credentials:
     key: Secret | None = None
     key_source: str | None = None
     jar: Jar | None = None
-    cookie_source: str | None = None
     notes: tuple[str, ...] = ()
 
     def secrets(self) -> Iterable[Secret]:
@@ -117,6 +116,5 @@ def resolve(
         key=key,
         key_source=key_source,
         jar=jar,
-        cookie_source=jar.kind if jar is not None else None,
         notes=tuple(notes),
     )

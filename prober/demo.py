@@ -53,9 +53,7 @@ async def _run(path: Path, progress: Callable[[int], Callable[[Outcome], None] |
     from prober.replica import server
 
     loaded = catalogue.load(path)
-    creds = Credentials(
-        key=Secret(DEMO_KEY), key_source="demo (fake key)", jar=intl_jar(time.time()), cookie_source="demo"
-    )
+    creds = Credentials(key=Secret(DEMO_KEY), key_source="demo (fake key)", jar=intl_jar(time.time()))
     with tempfile.TemporaryDirectory(prefix="prober-demo-") as tmp:
         replica = await server.start(port=0, directory=Path(tmp))
         try:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from prober.model import Change, ChangeKind, Comparison, Outcome, OutcomeClass, Probe, Sweep
 
 __all__ = ["Change", "ChangeKind", "Comparison", "compare"]
+from prober import vendor
 from prober.vendor import LOGIN_HOSTS
 
 
@@ -77,9 +76,7 @@ def _outcome_changes(probe: Probe | None, old: Outcome, new: Outcome) -> list[Ch
 
 def status_shown(outcome: Outcome) -> str | None:
     """The first hop's status, as the report table shows it (a 302 to a login page is the answer); None: no HTTP."""
-    if outcome.hops:
-        return str(outcome.hops[0].status)
-    return str(outcome.status) if outcome.status is not None else None
+    return str(outcome.first_status) if outcome.first_status is not None else None
 
 
 def redirect_host(outcome: Outcome) -> str | None:
@@ -87,15 +84,7 @@ def redirect_host(outcome: Outcome) -> str | None:
     # A 3xx before the last hop, not just several hops: a retried 429 also adds a hop, to the same URL.
     if not any(300 <= hop.status < 400 for hop in outcome.hops[:-1]):
         return None
-    return _host(outcome.hops[-1].url)
-
-
-def _host(url: str) -> str | None:
-    try:
-        host = urlsplit(url).hostname
-    except ValueError:
-        return None
-    return host.rstrip(".") if host else None
+    return vendor.host(outcome.hops[-1].url)
 
 
 def _vendor_code(outcome: Outcome) -> str | None:

@@ -15,8 +15,7 @@ def check(probe: Probe, outcome: Outcome) -> Outcome:
         return outcome
     reasons: list[str] = []
     if expect.statuses:
-        # The status the user sees first: the first hop's (a 302 to a login page is the answer, not the 200).
-        status = outcome.hops[0].status if outcome.hops else None
+        status = outcome.first_status
         if status not in expect.statuses:
             wanted = " or ".join(str(s) for s in expect.statuses)
             reasons.append(f"expected status {wanted}, got {status if status is not None else outcome.klass.value}")

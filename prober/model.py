@@ -238,6 +238,11 @@ class Outcome:
     unexpected_reason: str | None = None
     captured: tuple[str, ...] = ()  # names of the values this probe captured (values are secrets, never kept)
 
+    @property
+    def first_status(self) -> int | None:
+        """The status the user sees first: the first hop's (a 302 to a login page is the answer, not the 200)."""
+        return self.hops[0].status if self.hops else self.status
+
 
 class ChangeKind(StrEnum):
     """What changed about one probe. The order is the rank used to sort changes within a probe."""

@@ -279,7 +279,8 @@ def _line(text: str) -> str:
     return text if len(text) <= _LINE_LIMIT else text[: _LINE_LIMIT - 1] + "…"
 
 
-def _host(url: str | None) -> str | None:
+def host(url: str | None) -> str | None:
+    """The host name of a URL or Location value, without a trailing dot; None when there is none."""
     if not url:
         return None
     try:
@@ -296,15 +297,15 @@ def _redirected(answer: _Answer) -> Hop | None:
 # --- Rule 1. Reference A7/(b): a redirect to a passport host means the console wants a browser login.
 def _redirect_to_login(answer: _Answer) -> Verdict | None:
     for hop in answer.hops:
-        host = _host(hop.location)
-        if host is not None and host.lower() in LOGIN_HOSTS:
+        target = host(hop.location)
+        if target is not None and target.lower() in LOGIN_HOSTS:
             return (
                 OutcomeClass.REDIRECT_TO_LOGIN,
-                f"{hop.status} → {host}: the console wants a browser login session",
+                f"{hop.status} → {target}: the console wants a browser login session",
             )
     first = _redirected(answer)
     if answer.shape == Shape.HTML_LOGIN and first is not None:
-        where = _host(first.location) or "a login page"
+        where = host(first.location) or "a login page"
         return (
             OutcomeClass.REDIRECT_TO_LOGIN,
             f"{first.status} → {where}: ended on a login page; the console wants a browser login session",
@@ -477,7 +478,7 @@ def _client_error(answer: _Answer) -> Verdict | None:
     status = answer.status
     if 300 <= status < 400:
         final = answer.hops[-1].location if answer.hops else None
-        where = f" (Location: {_host(final) or final})" if final else ""
+        where = f" (Location: {host(final) or final})" if final else ""
         return OutcomeClass.CLIENT_ERROR, f"{status}: redirect not followed{where}"
     if 400 <= status < 500:
         return OutcomeClass.CLIENT_ERROR, f"{_head(answer)}: {_meaning(answer, 'client error')}"

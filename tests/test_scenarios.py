@@ -157,7 +157,7 @@ def test_scenario_answers_over_tls(tmp_path: Path, name: str) -> None:
 def run_catalogue(directory: Path, scenario: str) -> Sweep:
     async def main() -> dict[str, object]:
         loaded = catalogue.load(CATALOGUE)
-        creds = Credentials(key=Secret(DEMO_KEY), key_source="test", jar=intl_jar(time.time()), cookie_source="test")
+        creds = Credentials(key=Secret(DEMO_KEY), key_source="test", jar=intl_jar(time.time()))
         replica = await server.start(port=0, directory=directory, scenario=scenario)
         try:
             options = Options(

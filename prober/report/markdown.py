@@ -8,7 +8,7 @@ from itertools import pairwise
 from urllib.parse import urlsplit
 
 from prober import quota as quota_mod
-from prober import ratelimit
+from prober import ratelimit, vendor
 from prober.model import Auth, Outcome, OutcomeClass, Probe, Sweep
 from prober.report import changes, curl
 from prober.report.text import cell as _cell
@@ -16,10 +16,6 @@ from prober.report.text import code as _code
 
 # Classes a bare status already says; any other class is named in the table when the vendor gave no code.
 _SELF_EVIDENT = frozenset({OutcomeClass.OK, OutcomeClass.NOT_FOUND, OutcomeClass.REDIRECT_TO_LOGIN})
-
-
-def _host(url: str | None) -> str:
-    return (urlsplit(url).hostname or "") if url else ""
 
 
 def _shown(probe: Probe) -> str:
@@ -55,12 +51,12 @@ def result(outcome: Outcome) -> str:
         text = outcome.klass.value
     else:
         hops = outcome.hops
-        text = str(hops[0].status) if hops else str(outcome.status)
+        text = str(outcome.first_status)
         for previous, hop in pairwise(hops):
             if previous.retried_after_s is not None:
                 text += f", retried after {previous.retried_after_s:g} s: {hop.status}"
             else:
-                text += f" → {_host(hop.url)}"
+                text += f" → {vendor.host(hop.url) or ''}"
                 if hop is hops[-1] and hop.status != 200:
                     text += f" {hop.status}"
         if outcome.klass is OutcomeClass.REDIRECT_LOOP:
