@@ -430,7 +430,8 @@ def cookies_(source: Path | None, catalogue: Path | None, out: Path | None, **kw
     jar = credentials.load_jar(cookie_source, os.environ)
     _scrubber().add(jar.secrets())
     loaded = _load(catalogue or _default_catalogue())
-    text = diagnose.markdown(diagnose.diagnose(jar, loaded.probes, time.time()))
+    # Scrubbed like every other output, though the diagnosis holds cookie names and never a value.
+    text = _scrubber().text(diagnose.markdown(diagnose.diagnose(jar, loaded.probes, time.time())))
     _say(text.rstrip("\n"))
     if out is not None:
         store.check_writable(out.parent if str(out.parent) else Path())

@@ -80,7 +80,8 @@ class PeerConnector(aiohttp.TCPConnector):
 
 def _inputs(p: Probe, captured: dict[str, dict[str, str]], results: dict[str, Outcome]) -> tuple[Probe, str | None]:
     """The probe with its {{ name }} placeholders filled from the probes it needs, or why it cannot run."""
-    if not capture.placeholders(p):
+    # The catalogue only lets a probe use {{ name }} when a probe it needs captures it: no needs, nothing to fill.
+    if not p.needs or not capture.placeholders(p):
         return p, None
     values: dict[str, str] = {}
     for need in p.needs:  # the first needed probe that captured a name wins, in `needs` order
