@@ -26,11 +26,11 @@ STAGES = (
     ("catalogue load + validate", "prober/catalogue.py", "load"),
     ("sweep (runner + aiohttp)", "prober/runner.py", "sweep"),
     ("one probe (probe.run, summed)", "prober/probe.py", "run"),
-    ("redaction of the report data", "prober/redact.py", "data"),
+    ("redaction of the report data", "prober/redact.py", "json_text"),
     ("redaction of body text", "prober/redact.py", "text"),
     ("report JSON -> Sweep (serial.load)", "prober/serial.py", "load"),
     ("Sweep -> report JSON (serial.dump)", "prober/serial.py", "dump"),
-    ("writing the reports", "prober/cli.py", "_write_reports"),
+    ("writing the reports", "prober/store.py", "write_reports"),
     ("the results table on stdout", "prober/cli.py", "_print_table"),
     ("expectations", "prober/expectations.py", "check"),
 )
