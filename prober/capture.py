@@ -6,17 +6,55 @@ import dataclasses
 import json
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, quote_plus
 
 from prober import quota
-from prober.model import BodyKind, Capture, CaptureSource, Probe
+from prober.model import Auth, BodyKind, Capture, CaptureSource, Probe
+from prober.redact import Secret
 
 NAME = r"[a-z_][a-z0-9_]*"
 # `{{ name }}`, or `{{ name? }}` for an optional value that is left empty when no needed probe captured it.
 PLACEHOLDER = re.compile(r"\{\{\s*(" + NAME + r")(\?)?\s*\}\}")
 # A placeholder inside a form body has been URL-encoded by the catalogue loader: %7B%7B+name+%7D%7D.
 ENCODED = re.compile(r"%7B%7B(?:\+|%20)*(" + NAME + r")(%3F)?(?:\+|%20)*%7D%7D", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    """A captured value. `scope` is set when the value is a credential (it came from a cookie or from an answer
+    to a request that carried credentials): the registrable domain it may be sent to, over https only."""
+
+    text: Secret
+    scope: str | None = None
+
+
+def is_credential(probe: Probe, source: CaptureSource) -> bool:
+    """A value captured by `probe` from `source` is a credential when it came from the user's cookies or from an
+    answer to a credentialed request (a sec_token in a logged-in page). Other captures are public data."""
+    return source is CaptureSource.COOKIE or probe.auth is not Auth.NONE
+
+
+@dataclass(frozen=True, slots=True)
+class Carriers:
+    """Which parts of a probe's request hold placeholders: what to withhold when a redirect leaves the origin."""
+
+    headers: frozenset[str] = frozenset()
+    body: bool = False
+    url: bool = False
+
+    def names(self) -> tuple[str, ...]:
+        return (*sorted(self.headers), *(("body",) if self.body else ()))
+
+
+def carriers(probe: Probe) -> Carriers:
+    body = probe.body is not None and bool(PLACEHOLDER.search(probe.body.text) or ENCODED.search(probe.body.text))
+    return Carriers(
+        headers=frozenset(k.lower() for k, v in probe.headers if PLACEHOLDER.search(v)),
+        body=body,
+        url=bool(PLACEHOLDER.search(probe.url)),
+    )
 
 
 def _matches(probe: Probe) -> list[re.Match[str]]:
@@ -80,9 +118,10 @@ def extract(
     headers: Iterable[tuple[str, str]],
     set_cookies: Mapping[str, str],
     sent_cookies: Mapping[str, str],
-) -> dict[str, str]:
-    """The captured values by name; for each name the first capture that yields a non-empty value wins."""
-    found: dict[str, str] = {}
+) -> dict[str, tuple[str, CaptureSource]]:
+    """The captured values by name, with where each came from; for each name the first capture that yields a
+    non-empty value wins."""
+    found: dict[str, tuple[str, CaptureSource]] = {}
     decoded: Any = None
     header_map = {k.lower(): v for k, v in headers}
     for c in captures:
@@ -103,5 +142,5 @@ def extract(
         elif c.source is CaptureSource.COOKIE:
             value = sent_cookies.get(c.arg)
         if value:
-            found[c.name] = value
+            found[c.name] = (value, c.source)
     return found

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.events import (
+    AliasEvent,
     DocumentEndEvent,
     MappingEndEvent,
     MappingStartEvent,
@@ -29,6 +30,8 @@ from yaml.events import (
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from prober import capture as capture_mod
+from prober import inputs
+from prober.capture import is_credential
 from prober.errors import CatalogueError, ProberError
 from prober.model import (
     Auth,
@@ -44,6 +47,7 @@ from prober.model import (
     Probe,
     Tags,
 )
+from prober.scope import registrable, within
 
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 _NO_BODY = frozenset({"GET", "HEAD"})
@@ -92,13 +96,13 @@ _Located = tuple[Probe, int]  # an expanded probe and the line that made its id
 def load(path: Path | str) -> Catalogue:
     """Read and validate the catalogue at `path`; raise CatalogueError naming every problem."""
     name = str(path)
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise CatalogueError(
-            f"cannot read catalogue {name}: {exc.strerror or exc}",
-            hint="check the path and that the file is readable, or pass the catalogue you meant",
-        ) from exc
+    data = inputs.read_bytes(
+        Path(path),
+        inputs.CATALOGUE_LIMIT,
+        "catalogue",
+        CatalogueError,
+        "check the path and that the file is readable, or pass the catalogue you meant",
+    )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -231,6 +235,7 @@ def _read_yaml(text: str, name: str) -> tuple[Any, int, list[_Duplicate]]:
         plain = _read_plain(text)
         if plain is not None:
             return plain
+        _check_aliases(text, name)  # the event reader leaves every alias to the composer: counted here, once
         node = _compose(text)
         if node is None:
             return None, 1, []
@@ -378,6 +383,60 @@ class _EventReader:
         else:
             top.first[key] = line
         top.key, top.key_line = key, line
+
+
+# A "billion laughs" repeats one value 10^9 times in a few hundred bytes. The composer shares an aliased
+# node, but merge keys, JSON bodies and the checks walk every repeat: refuse more repeats than any
+# catalogue needs (a merged 16-value base in each of 10,000 probes repeats 160,000 values).
+ALIAS_LIMIT = 1_000_000
+
+
+def _check_aliases(text: str, name: str) -> None:
+    """Refuse a document whose aliases stand for more than ALIAS_LIMIT values in all, at the alias that
+    passes the limit; the events are read as `_compose` reads them, and syntax errors are left to it."""
+    for reader in (_FAST, yaml.SafeLoader):
+        try:
+            loader = reader(text)
+        except UnicodeError:
+            continue
+        try:
+            _count_aliases(loader, name)
+            return
+        except (yaml.YAMLError, UnicodeError):
+            continue
+        finally:
+            loader.dispose()
+
+
+def _count_aliases(loader: Any, name: str) -> None:
+    sizes: dict[str, int] = {}  # anchor -> the values its node stands for, aliases in it included
+    starts: list[tuple[str | None, int]] = []  # each open collection's anchor and the count before it
+    values = repeated = 0
+    while loader.check_event():
+        event = loader.get_event()
+        if isinstance(event, AliasEvent):
+            count = sizes.get(event.anchor or "", 1)  # an alias inside its own anchor counts once
+            values += count
+            repeated += count
+            if repeated > ALIAS_LIMIT:
+                mark = event.start_mark
+                line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+                raise CatalogueError(
+                    f"{name}:{line}:{column}: alias *{event.anchor} makes the aliases repeat more than "
+                    f"{ALIAS_LIMIT:,} values in all (aliases of aliases multiply: a 'billion laughs')",
+                    hint="write the repeated values out, or alias fewer, smaller nodes",
+                )
+        elif isinstance(event, ScalarEvent):
+            values += 1
+            if event.anchor is not None:
+                sizes[event.anchor] = 1
+        elif isinstance(event, MappingStartEvent | SequenceStartEvent):
+            starts.append((event.anchor, values))
+            values += 1
+        elif isinstance(event, MappingEndEvent | SequenceEndEvent):
+            anchor, start = starts.pop()
+            if anchor is not None:
+                sizes[anchor] = values - start
 
 
 def _compose(text: str) -> Node | None:
@@ -572,16 +631,41 @@ def _check_graph(located: list[tuple[Probe, int, str, str]], problems: _Problems
             continue
         reachable = _ancestors(probe.id, graph)
         captured = {c.name for need in reachable for c in graph[need].captures}
+        line, label = lines[probe.id]
         for name in capture_mod.placeholders(probe):
             if name not in captured:
-                line, label = lines[probe.id]
                 problems.add(
                     line,
                     f"uses {{{{ {name} }}}} but no probe it needs captures '{name}'; "
                     f"add the capturing probe to 'needs' or a 'capture:' for '{name}'",
                     label,
                 )
+                continue
+            for source in (graph[need] for need in reachable):
+                for problem in _scope_problems(probe, name, source):
+                    problems.add(line, problem, label)
     return resolved
+
+
+def _scope_problems(probe: Probe, name: str, source: Probe) -> list[str]:
+    """A placeholder filled with a captured credential (from a cookie or a credentialed answer) may only go over
+    https to the site it came from (issue 9: a catalogue must not be able to carry a session elsewhere)."""
+    kinds = sorted({c.source.value for c in source.captures if c.name == name and is_credential(source, c.source)})
+    if not kinds:
+        return []
+    origin = urllib.parse.urlsplit(source.url).hostname or ""
+    site = registrable(origin)
+    target = urllib.parse.urlsplit(probe.url)
+    host = target.hostname or ""
+    what = f"{{{{ {name} }}}} (a credential: captured by '{source.id}' from its {' or '.join(kinds)} on {origin})"
+    found = []
+    if target.scheme != "https":
+        found.append(f"sends {what} over {target.scheme or 'no scheme'}; captured credentials go over https only")
+    if not within(host, (site,)):
+        found.append(
+            f"sends {what} to {host}, outside {site}; a captured credential may only go to the site it came from"
+        )
+    return found
 
 
 def _ancestors(start: str, graph: dict[str, Probe]) -> list[str]:
@@ -965,6 +1049,8 @@ def _auth(fields: _Fields) -> tuple[Auth, KeyStyle | None, list[tuple[KeyStyle, 
         return Auth.NONE, None, None
     if value == "cookies":
         return Auth.COOKIES, None, None
+    if value == "console-token":
+        return Auth.CONSOLE_TOKEN, None, None
     if value == "key":
         return Auth.KEY, KeyStyle.BEARER, None
     if isinstance(value, _Map) and value:
@@ -972,7 +1058,7 @@ def _auth(fields: _Fields) -> tuple[Auth, KeyStyle | None, list[tuple[KeyStyle, 
         if "key" in value:
             return _key_styles(fields, value["key"], value.lines["key"])
         return Auth.NONE, None, None
-    options = ("none", "cookies", "key", "{key: STYLE}", "{key: [STYLE, ...]}")
+    options = ("none", "cookies", "console-token", "key", "{key: STYLE}", "{key: [STYLE, ...]}")
     fields.add("auth", f"{_not_one_of('auth', value, options)}, with STYLE one of {_one_of(_STYLES)}")
     return Auth.NONE, None, None
 

@@ -38,9 +38,18 @@ def _scrubber() -> Redactor:
     return Redactor()
 
 
+def _echo(text: str, err: bool = False, nl: bool = True) -> None:
+    """Print text that may hold outside text (server answers, report and cookie files, paths): every control
+    character and escape sequence but newline and tab is shown escaped, so nothing printed can set the window
+    title, write the clipboard (OSC 52), clear the screen or overwrite a line with a carriage return."""
+    from prober import inert
+
+    click.echo(inert.block(text, sys.maxsize), err=err, nl=nl)
+
+
 def _say(text: str, err: bool = False) -> None:
     # Even our own messages are scrubbed: an error, a warning or a hint must never carry a secret.
-    click.echo(_scrubber().text(text), err=err)
+    _echo(_scrubber().message(text), err=err)
 
 
 def _fail(exc: ProberError) -> NoReturn:
@@ -73,16 +82,23 @@ def _cookie_options(f: Callable[..., Any]) -> Callable[..., Any]:
             "--cookies",
             type=click.Path(path_type=Path),
             help="Cookie jar: Netscape cookies.txt, Firefox cookies.sqlite or profile, Chromium Cookies, "
-            "Cookie-Editor/EditThisCookie JSON, HAR, or a Cookie: header file (detected by content).",
+            "Cookie-Editor/EditThisCookie JSON, HAR, or a Cookie: header file (detected by content). Only cookies "
+            "for Alibaba's domains (aliyuncs.com, alibabacloud.com, aliyun.com, qwencloud.com) and --cookie-domain "
+            "(with run, also --allow-key-host) are kept; the rest are counted and dropped.",
         ),
-        click.option("--browser", metavar="NAME[:PROFILE]", help="Read cookies from an installed browser's profile."),
+        click.option(
+            "--browser",
+            metavar="NAME[:PROFILE]",
+            help="Read cookies from an installed browser's profile (Alibaba's domains only, as for --cookies).",
+        ),
         click.option(
             "--cookie-header-env", metavar="NAME", help="Read a raw Cookie header from this environment variable."
         ),
         click.option(
             "--cookie-domain",
             metavar="DOMAIN",
-            help="The domain a raw Cookie header belongs to, e.g. aliyun.com or alibabacloud.com.",
+            help="The domain a raw Cookie header belongs to, e.g. aliyun.com or alibabacloud.com; cookies for "
+            "it are kept from any source besides Alibaba's (not a public suffix such as com or co.uk).",
         ),
     ]
     for option in reversed(options):
@@ -90,7 +106,7 @@ def _cookie_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return f
 
 
-def _cookie_source(kwargs: dict[str, Any]) -> Any:
+def _cookie_source(kwargs: dict[str, Any], allow: tuple[str, ...] = ()) -> Any:
     from prober.credentials import CookieSource
 
     return CookieSource(
@@ -98,6 +114,7 @@ def _cookie_source(kwargs: dict[str, Any]) -> Any:
         browser=kwargs.pop("browser"),
         header_env=kwargs.pop("cookie_header_env"),
         domain=kwargs.pop("cookie_domain"),
+        allow=allow,
     )
 
 
@@ -114,7 +131,7 @@ _ALLOW_KEY_HOST = click.option(
     "allow_key_hosts",
     multiple=True,
     metavar="HOST",
-    help="Allow sending the API key to this host or domain outside Alibaba's (repeatable).",
+    help="Allow sending the API key to this host or domain outside Alibaba's (repeatable); its cookies are kept too.",
 )
 
 
@@ -247,12 +264,15 @@ def _formats(text: str) -> tuple[Any, ...]:
 def _progress(total: int) -> Callable[[Outcome], None] | None:
     if not sys.stderr.isatty():
         return None
+    from prober import inert
+
     done = 0
 
     def tick(outcome: Outcome) -> None:
         nonlocal done
         done += 1
-        click.echo(f"\r[{done}/{total}] {outcome.probe_id[:60]:<60}", err=True, nl=done == total)
+        # The carriage return is ours; the probe id is made inert like everything else printed.
+        click.echo(f"\r[{done}/{total}] {inert.line(outcome.probe_id, 60):<60}", err=True, nl=done == total)
 
     return tick
 
@@ -260,9 +280,9 @@ def _progress(total: int) -> Callable[[Outcome], None] | None:
 def _print_table(loaded: Sweep) -> None:
     from tabulate import tabulate
 
-    from prober.report.markdown import result
+    from prober.report.markdown import result_text
 
-    rows = [(p.id, result(o).replace("\\|", "|")) for p, o in zip(loaded.probes, loaded.outcomes, strict=True)]
+    rows = [(p.id, result_text(o)) for p, o in zip(loaded.probes, loaded.outcomes, strict=True)]
     _say(tabulate(rows, headers=["Probe", "Result"], tablefmt="simple"))
 
 
@@ -299,6 +319,17 @@ def _options(
 @click.argument("catalogue", required=False, type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--key-env", metavar="NAME", help="Read the API key from this environment variable.")
 @click.option("--key-file", type=click.Path(path_type=Path, dir_okay=False), help="Read the API key from a file.")
+@click.option(
+    "--console-token-env",
+    metavar="NAME",
+    help="Read the console access token from this variable (default BAILIAN_CONSOLE_TOKEN, then "
+    "DASHSCOPE_ACCESS_TOKEN, then the token `bl auth login --console` saved).",
+)
+@click.option(
+    "--console-token-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Read the console access token from a file.",
+)
 @_cookie_options
 @click.option(
     "--connect-to",
@@ -325,6 +356,8 @@ def run(
     catalogue: Path | None,
     key_env: str | None,
     key_file: Path | None,
+    console_token_env: str | None,
+    console_token_file: Path | None,
     connect_to: tuple[str, ...],
     cacert: Path | None,
     proxy: str | None,
@@ -345,19 +378,23 @@ def run(
     options = _options(kwargs, connect_to, cacert, proxy, allow_insecure)
     loaded = _scoped(_load(catalogue or _default_catalogue()), allow_key_hosts)
     probes = select(loaded.probes, kwargs["select"])
-    creds = credentials.resolve(os.environ, key_env, key_file, _cookie_source(kwargs))
+    token = credentials.TokenSource(env=console_token_env, file=console_token_file, home=Path.home())
+    creds = credentials.resolve(os.environ, key_env, key_file, _cookie_source(kwargs, allow_key_hosts), token)
     plan = sweep.Plan(loaded, probes, creds, options)
-    _scrubber().add([*creds.secrets(), *sweep.proxies(options).secrets()])
+    _scrubber().add(creds.jar.secrets() if creds.jar else (), trusted=sweep.given(plan))
     for note in creds.notes:
         _say(f"Note: {note}", err=True)
     tls_context(options.cacert)  # a bad --cacert is an error before anything is sent
     store.check_writable(kwargs["out"])
-    data = sweep.run(plan, _progress(len(probes)), old)
-    _print_table(data)
-    for path in store.write_reports(data, kwargs["out"], sweep.stamp(), formats):
-        _say(f"wrote {path}")
-    _github_summary(data)
-    if not data.complete:
+    # From here to the last report written, a signal is noted, not fatal: the sweep stops early (and is marked
+    # incomplete), the writing finishes, then the exit code says it was interrupted.
+    with sweep.Deferred() as signals:
+        data = sweep.run(plan, _progress(len(probes)), old)
+        _print_table(data)
+        for path in store.write_reports(data, kwargs["out"], sweep.stamp(), formats):
+            _say(f"wrote {path}")
+        _github_summary(data)
+    if not data.complete or signals.received:
         _say("Interrupted: the reports hold the probes that finished, marked incomplete", err=True)
         sys.exit(ExitCode.INTERRUPTED)
     _exit_for(data, fail_on)
@@ -397,7 +434,7 @@ def render(report: Path, fmt: str) -> None:
     from prober.report import Format, renderer
 
     sweep = serial.load(store.read(report), str(report))
-    click.echo(renderer(Format(fmt))(sweep), nl=False)
+    _echo(renderer(Format(fmt))(sweep), nl=False)
 
 
 @cli.command(name="cookies")
@@ -427,6 +464,9 @@ def cookies_(source: Path | None, catalogue: Path | None, out: Path | None, **kw
     cookie_source = _cookie_source(kwargs)
     if not cookie_source.given:
         raise click.UsageError("name a cookie source: SOURCE, --browser NAME or --cookie-header-env NAME")
+    if out is not None:  # before anything is read: only a regular file or a new path is written
+        store.check_writable(out.parent if str(out.parent) else Path())
+        store.check_target(out)
     jar = credentials.load_jar(cookie_source, os.environ)
     _scrubber().add(jar.secrets())
     loaded = _load(catalogue or _default_catalogue())
@@ -434,7 +474,7 @@ def cookies_(source: Path | None, catalogue: Path | None, out: Path | None, **kw
     text = _scrubber().text(diagnose.markdown(diagnose.diagnose(jar, loaded.probes, time.time())))
     _say(text.rstrip("\n"))
     if out is not None:
-        store.check_writable(out.parent if str(out.parent) else Path())
+        store.check_target(out)  # again: the path may have changed while the jar was read
         store.write(out, text)
         _say(f"wrote {out}", err=True)
 
@@ -454,11 +494,22 @@ def diff_(old: Path, new: Path, fmt: str, fail_on: str) -> None:
     before = serial.load(store.read(old), str(old))
     after = serial.load(store.read(new), str(new))
     comparison = diff.compare(before, after)
-    click.echo(changes.markdown(comparison) if fmt == "md" else changes.json(comparison), nl=False)
+    _echo(changes.markdown(comparison) if fmt == "md" else changes.json(comparison), nl=False)
     _exit_for(replace(after, baseline=comparison), fail_on)
 
 
-@cli.command()
+class _ReplicaCommand(click.Command):
+    """`prober replica`: its help lists the scenarios from their registry, read only when the help is shown."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from prober.replica import scenarios
+
+        with formatter.section("Scenarios"):
+            formatter.write_dl([(s.name, s.summary) for s in scenarios.SCENARIOS.values()])
+        super().format_epilog(ctx, formatter)
+
+
+@cli.command(cls=_ReplicaCommand)
 @click.option(
     "--port",
     default=8443,
@@ -478,13 +529,13 @@ def diff_(old: Path, new: Path, fmt: str, fail_on: str) -> None:
     default="observed",
     show_default=True,
     metavar="NAME",
-    help="Which behaviours to play: observed (today's, from the sources) or a what-if; see `prober replica --help`.",
+    help="Which behaviours to play: observed (the default, from the sources) or another scenario listed below.",
 )
 def replica(port: int, latency: float, directory: Path | None, scenario: str) -> None:
     """Serve the local HTTPS replica of the Alibaba endpoints until Ctrl-C.
 
-    Scenarios: observed (what the sources recorded), usage-ratelimited, console-moved and quota-exhausted
-    (hypothetical changes, for testing diffs and CI exit codes).
+    Each scenario is listed below; those marked HYPOTHETICAL answer as nobody has seen Alibaba answer, for testing
+    diffs and CI exit codes.
     """
     from prober.replica import scenarios
 
@@ -533,7 +584,7 @@ def demo(out: Path) -> None:
     store.check_writable(out)
     data = demo_mod.run(_default_catalogue(), _progress)
     _print_table(data)
-    for path in store.write_reports(data, out, "demo", _formats("md,json")):
+    for path in store.write_reports(data, out, "demo", _formats("md,json"), replace=True):
         _say(f"wrote {path}")
 
 

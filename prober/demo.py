@@ -1,4 +1,5 @@
-"""`prober demo`: the shipped catalogue against the in-process replica, with a fake key and an INTL cookie jar."""
+"""`prober demo`: the shipped catalogue against the in-process replica, with a fake key, a fake console token and an
+INTL cookie jar."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from prober.runner import Options
 DEMO_KEY = "sk-sp-" + "demo" * 8  # fake: shaped like a Coding Plan key, accepted only by the replica
 
 # The INTL passport cookies CodexBar #612 found in a logged-in Zen (Firefox) profile, with no
-# login_aliyunid_ticket (reference section (b)). Values are synthetic.
+# login_aliyunid_ticket (docs/vendor.md#intl-passport-cookies). Values are synthetic.
 INTL_PASSPORT_COOKIES = (
     ("login_current_pk", True),
     ("login_aliyunid_pk", False),
@@ -50,10 +51,17 @@ def intl_jar(now: float) -> Jar:
 
 
 async def _run(path: Path, progress: Callable[[int], Callable[[Outcome], None] | None]) -> Sweep:
-    from prober.replica import server
+    from prober.replica import behaviours, server
 
     loaded = catalogue.load(path)
-    creds = Credentials(key=Secret(DEMO_KEY), key_source="demo (fake key)", jar=intl_jar(time.time()))
+    creds = Credentials(
+        key=Secret(DEMO_KEY),
+        key_source="demo (fake key)",
+        jar=intl_jar(time.time()),
+        # The replica's own fake console token (docs/vendor.md#choice-console-token): the INTL quota via /cli/api.json.
+        console_token=Secret(behaviours.REPLICA_CONSOLE_TOKEN),
+        console_token_source="demo (the replica's fake console token)",
+    )
     with tempfile.TemporaryDirectory(prefix="prober-demo-") as tmp:
         replica = await server.start(port=0, directory=Path(tmp))
         try:

@@ -11,6 +11,7 @@ class Auth(StrEnum):
 
     KEY = "key"
     COOKIES = "cookies"
+    CONSOLE_TOKEN = "console-token"  # a console access token as a Bearer header (docs/vendor.md#console-token)
     NONE = "none"
 
 
@@ -172,6 +173,10 @@ class Hop:
     cookies_sent: tuple[str, ...] = ()
     key_sent: bool = False
     cookies_set: tuple[str, ...] = ()
+    # Names of the request parts that carried captured credentials on this hop (headers, "body"), and of everything
+    # credential-bearing held back because the hop left the first origin or https ("Cookie", a key header, ...).
+    sent: tuple[str, ...] = ()
+    withheld: tuple[str, ...] = ()
     # Set when this answer was a 429 that the prober waited out and retried (`--max-wait`): the wait in seconds.
     # The attempt stays in the chain so a retry never hides a failure.
     retried_after_s: float | None = None
@@ -203,6 +208,11 @@ class QuotaWindow:
     used: int | None
     total: int | None
     resets_at: str | None  # ISO 8601 UTC
+    # The share used, in percent, where the vendor gives only that (Token Plan: docs/vendor.md#token-plan-usage).
+    percent: float | None = None
+    # True for a window that slides instead of resetting: its vendor refresh time is the server's clock, so
+    # resets_at is None rather than "now" (docs/vendor.md#five-hour-trailing).
+    rolling: bool = False
 
 
 @dataclass(frozen=True, slots=True)

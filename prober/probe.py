@@ -13,17 +13,15 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
-from prober import capture, quota, ratelimit, vendor
+from prober import capture, inert, quota, ratelimit, redact, scope, vendor
 from prober.cookies import Cookie
 from prober.cookies import header as cookie_header
 from prober.credentials import Credentials
-from prober.model import Auth, Hop, Outcome, OutcomeClass, Probe, Timings
+from prober.model import Auth, Hop, Outcome, OutcomeClass, Pairs, Probe, Quota, Timings, VendorError
 from prober.proxies import Proxies
-from prober.redact import Redactor
+from prober.redact import Redactor, Secret
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
-# At least this much text past the excerpt is scrubbed with it; longer when a known secret needs more.
-_SCRUB_MARGIN = 8192
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +121,11 @@ def skip_reason(probe: Probe, creds: Credentials, settings: Settings) -> str | N
         return "no API key: set DASHSCOPE_API_KEY (or use --key-env / --key-file)"
     if probe.auth is Auth.COOKIES and creds.jar is None:
         return "no cookie jar: pass --cookies FILE"
+    if probe.auth is Auth.CONSOLE_TOKEN and creds.console_token is None:
+        return (
+            "no console token: set BAILIAN_CONSOLE_TOKEN (or use --console-token-env / --console-token-file); "
+            "`bl auth login --console` makes one"
+        )
     if probe.auth is not Auth.NONE and URL(probe.url).scheme == "http" and not settings.allow_insecure:
         return "credentials are never sent over plain http: use https or pass --allow-insecure"
     return None
@@ -132,25 +135,89 @@ def _origin(url: URL) -> str:
     return f"{url.scheme}://{url.host}:{url.port}"
 
 
-def _request_headers(
-    probe: Probe, url: URL, first: URL, creds: Credentials, settings: Settings, now: float
-) -> tuple[dict[str, str], tuple[Cookie, ...], bool]:
+@dataclass(frozen=True, slots=True)
+class Guard:
+    """What a filled probe carries besides its own credential: the scopes of the captured credentials in it
+    (registrable domains) and which parts of the request hold them."""
+
+    scopes: frozenset[str] = frozenset()
+    carriers: capture.Carriers = field(default_factory=capture.Carriers)
+
+    def refusal(self, url: URL) -> str | None:
+        """Why the first request must not be sent with these values, or None. The catalogue check rejects such
+        probes already; this holds even for a catalogue that was never checked."""
+        if not self.scopes:
+            return None
+        if url.scheme != "https":  # --allow-insecure is for test servers' keys and cookies, never for these
+            return "captured credentials are never sent over plain http: use https"
+        host = url.host or ""
+        outside = sorted(s for s in self.scopes if not scope.within(host, (s,)))
+        if outside:
+            return f"withheld: {host} is outside {', '.join(outside)}, where the captured credentials it uses came from"
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Request:
+    """The headers and body of one hop, and what was sent or withheld of everything credential-derived."""
+
+    headers: dict[str, str]
+    body: bytes | None
+    cookies: tuple[Cookie, ...]
+    key_sent: bool
+    sent: tuple[str, ...]
+    withheld: tuple[str, ...]
+
+
+def _request(
+    probe: Probe, guard: Guard, url: URL, first: URL, body: bytes | None, creds: Credentials, settings: Settings
+) -> _Request:
+    """Credentials, and every header or body that carries a captured value, go only to the origin the catalogue
+    named and only over https: never to a redirect target on another origin (curl's rule for Authorization, applied
+    to all of them; CodexBar re-sends console cookies only on same-origin redirects, docs/vendor.md#cookie-scoping)."""
     headers = dict(probe.headers)
-    # Credentials go only to the origin the catalogue named, never to a redirect target on another origin
-    # (CodexBar OneConsoleCookieRouting re-sends cookies only on same-origin redirects; reference (b)).
     same_origin = _origin(url) == _origin(first)
     secure_enough = url.scheme == "https" or settings.allow_insecure
+    allowed = same_origin and secure_enough
+    carried = guard.carriers
     key_sent = False
     cookies: tuple[Cookie, ...] = ()
-    if same_origin and secure_enough:
-        if probe.auth is Auth.KEY and creds.key is not None and probe.key_style is not None:
+    withheld: list[str] = []
+    sent: list[str] = []
+    if probe.auth is Auth.KEY and creds.key is not None and probe.key_style is not None:
+        if allowed:
             headers[probe.key_style.header] = probe.key_style.header_value(creds.key.reveal())
             key_sent = True
-        elif probe.auth is Auth.COOKIES and creds.jar is not None:
-            cookies = creds.jar.for_url(str(url), now)
+        else:
+            withheld.append(probe.key_style.header)
+    elif probe.auth is Auth.CONSOLE_TOKEN and creds.console_token is not None:
+        # The token goes only to console gateways, checked here for every hop as well as by `prober check`.
+        if allowed and scope.token_host(url.host or ""):
+            headers["Authorization"] = f"Bearer {creds.console_token.reveal()}"
+            sent.append("Authorization")
+        else:
+            withheld.append("Authorization")
+    elif probe.auth is Auth.COOKIES and creds.jar is not None:
+        if allowed:
+            cookies = creds.jar.for_url(str(url), time.time())
             if cookies:
                 headers["Cookie"] = cookie_header(cookies)
-    return headers, cookies, key_sent
+        else:
+            withheld.append("Cookie")
+    carrier_headers = sorted(k for k in headers if k.lower() in carried.headers)
+    if allowed:
+        sent += carrier_headers
+    else:
+        for name in carrier_headers:
+            del headers[name]
+        withheld += carrier_headers
+    if body is not None and carried.body:
+        if allowed:
+            sent.append("body")
+        else:
+            body = None
+            withheld.append("body")
+    return _Request(headers, body, cookies, key_sent, tuple(sent), tuple(withheld))
 
 
 def _transport_class(exc: BaseException) -> OutcomeClass:
@@ -215,16 +282,21 @@ class Context:
     proxies: Proxies
 
 
-async def run(ctx: Context, probe: Probe) -> tuple[Outcome, dict[str, str]]:
+async def run(ctx: Context, probe: Probe, guard: Guard = Guard()) -> tuple[Outcome, dict[str, capture.Value]]:
     """Make the probe's request, follow redirects hop by hop, and return its outcome and the values it
-    captured. Never raises Exception. The runner has already checked `skip_reason`."""
+    captured. Never raises Exception. The runner has already checked `skip_reason`; `guard` holds the scopes of
+    the captured credentials filled into the probe."""
     settings = ctx.settings
+    refused = guard.refusal(URL(probe.url, encoded=False))
+    if refused is not None:
+        return Outcome(probe_id=probe.id, klass=OutcomeClass.SKIPPED, explanation=refused), {}
     progress = _Progress()
-    values: dict[str, str] = {}
+    values: dict[str, capture.Value] = {}
     try:
-        outcome = await _exchange(ctx, probe, progress, values)
+        outcome = await _exchange(ctx, probe, guard, progress, values)
     except Exception as exc:  # a failing endpoint is data: every probe ends with an outcome
         klass = _transport_class(exc)
+        error = _describe(exc) if klass is not OutcomeClass.TIMEOUT else f"deadline {settings.timeout:g} s"
         outcome = Outcome(
             probe_id=probe.id,
             klass=klass,
@@ -232,7 +304,8 @@ async def run(ctx: Context, probe: Probe) -> tuple[Outcome, dict[str, str]]:
             hops=tuple(progress.hops),
             remote_addr=progress.remote_addr,
             timings=_timings(progress),
-            error=_describe(exc) if klass is not OutcomeClass.TIMEOUT else f"deadline {settings.timeout:g} s",
+            # An exception's text may quote a URL (a captured value in its query) or a proxy's answer.
+            error=inert.line(redact.personal(ctx.redactor.message(ctx.proxies.conceal(error)))),
         )
     return outcome, values
 
@@ -253,12 +326,55 @@ def format_peer(peer: Any) -> str | None:
     return None
 
 
-async def _exchange(ctx: Context, probe: Probe, progress: _Progress, values: dict[str, str]) -> Outcome:
+class _Keep:
+    """Server text as an outcome keeps it: secrets scrubbed, personal fields masked, controls escaped, capped.
+    Everything that came from a server, or was built from a captured value, passes through here before it becomes
+    part of a Hop or an Outcome; nothing downstream rewrites a finished report."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        self._redactor = redactor
+
+    def line(self, text: str, limit: int = inert.LINE_CAP) -> str:
+        # Scrub at most a little more than is kept: a secret's longest encoding fits in the margin.
+        return inert.line(redact.personal(self._redactor.text(text[: limit + self._redactor.reach])), limit)
+
+    def optional(self, text: str | None, limit: int = inert.LINE_CAP) -> str | None:
+        return None if text is None else self.line(text, limit)
+
+    def block(self, text: str, limit: int) -> str:
+        return inert.block(redact.personal(self._redactor.text(text[: limit + self._redactor.reach])), limit)
+
+    def pairs(self, pairs: Pairs) -> Pairs:
+        return tuple((self.line(k, inert.NAME_CAP), self.line(v)) for k, v in pairs)
+
+    def vendor(self, error: VendorError | None) -> VendorError | None:
+        if error is None:
+            return None
+        return VendorError(
+            shape=error.shape,
+            code=self.optional(error.code, inert.NAME_CAP),
+            message=self.optional(error.message),
+            request_id=self.optional(error.request_id, inert.NAME_CAP),
+        )
+
+    def quota(self, found: Quota | None) -> Quota | None:
+        if found is None:
+            return None
+        return replace(
+            found, plan=self.optional(found.plan, inert.NAME_CAP), status=self.optional(found.status, inert.NAME_CAP)
+        )
+
+
+async def _exchange(
+    ctx: Context, probe: Probe, guard: Guard, progress: _Progress, values: dict[str, capture.Value]
+) -> Outcome:
     creds, settings, redactor = ctx.creds, ctx.settings, ctx.redactor
+    keep = _Keep(redactor)
     first = URL(probe.url, encoded=False)
     url = first
     method = probe.method
-    body = probe.body
+    body = probe.body.text.encode() if probe.body is not None else None
+    content_type = probe.body.kind.content_type if probe.body is not None else None
     armed = False
     waited = 0.0
     retries = 0
@@ -276,9 +392,10 @@ async def _exchange(ctx: Context, probe: Probe, progress: _Progress, values: dic
                     armed = True
                     progress.started = time.perf_counter()
                     deadline.reschedule(asyncio.get_running_loop().time() + settings.timeout)
-                headers, cookies, key_sent = _request_headers(probe, url, first, creds, settings, time.time())
-                if body is not None:
-                    headers.setdefault("Content-Type", body.kind.content_type)
+                request = _request(probe, guard, url, first, body, creds, settings)
+                headers = request.headers
+                if request.body is not None and content_type is not None:
+                    headers.setdefault("Content-Type", content_type)
                 clock = HopClock()
                 sent = time.perf_counter()
                 try:
@@ -286,7 +403,7 @@ async def _exchange(ctx: Context, probe: Probe, progress: _Progress, values: dic
                         method,
                         url,
                         headers=headers,
-                        data=body.text.encode() if body is not None else None,
+                        data=request.body,
                         allow_redirects=False,
                         proxy=ctx.proxies.for_url(url.scheme, url.host or ""),
                         trace_request_ctx=clock,
@@ -297,13 +414,15 @@ async def _exchange(ctx: Context, probe: Probe, progress: _Progress, values: dic
                         location = response.headers.get("Location")
                         hop = Hop(
                             method=method,
-                            url=str(url),
+                            url=keep.line(str(url), inert.URL_CAP),
                             status=response.status,
-                            reason=response.reason or "",
-                            location=location,
-                            cookies_sent=tuple(c.name for c in cookies),
-                            key_sent=key_sent,
-                            cookies_set=tuple(sorted(response.cookies.keys())),
+                            reason=keep.line(response.reason or ""),
+                            location=keep.optional(location, inert.URL_CAP),
+                            cookies_sent=tuple(c.name for c in request.cookies),
+                            key_sent=request.key_sent,
+                            cookies_set=tuple(sorted({keep.line(n, inert.NAME_CAP) for n in response.cookies})),
+                            sent=request.sent,
+                            withheld=request.withheld,
                         )
                         wait = _retry_wait(response, settings, waited, retries, deadline)
                         if wait is not None:
@@ -325,16 +444,10 @@ async def _exchange(ctx: Context, probe: Probe, progress: _Progress, values: dic
                     _clock_into(progress, clock)
             text = _decode(data, response)
             if probe.captures:
-                jar_cookies = (
-                    {c.name: c.value.reveal() for c in creds.jar.for_url(probe.url, time.time())}
-                    if (creds.jar is not None and probe.auth is Auth.COOKIES)
-                    else {}
-                )
-                set_cookies = {name: morsel.value for name, morsel in response.cookies.items()}
-                values.update(capture.extract(probe.captures, text, response.headers.items(), set_cookies, jar_cookies))
-                # Captured values are secrets from the moment they exist: before any excerpt is cut.
-                redactor.add(values.values())
-            outcome = _answer(probe, response, hop, progress, text, size, truncated, settings, redactor)
+                values.update(_captured(probe, creds, response, text))
+                # Captured credentials are secrets from the moment they exist: before any text is kept.
+                redactor.add(v.text for v in values.values() if v.scope is not None)
+            outcome = _answer(probe, response, hop, progress, text, size, truncated, settings, keep)
             return replace(
                 outcome, timings=_timings(progress), remote_addr=progress.remote_addr, captured=tuple(sorted(values))
             )
@@ -350,6 +463,25 @@ async def _exchange(ctx: Context, probe: Probe, progress: _Progress, values: dic
         remote_addr=progress.remote_addr,
         timings=_timings(progress),
     )
+
+
+def _captured(
+    probe: Probe, creds: Credentials, response: aiohttp.ClientResponse, text: str
+) -> dict[str, capture.Value]:
+    """The values this answer yields for the probe's captures, each scoped to the probe's site when it is a
+    credential (see capture.is_credential)."""
+    jar_cookies = (
+        {c.name: c.value.reveal() for c in creds.jar.for_url(probe.url, time.time())}
+        if (creds.jar is not None and probe.auth is Auth.COOKIES)
+        else {}
+    )
+    set_cookies = {name: morsel.value for name, morsel in response.cookies.items()}
+    site = scope.registrable(URL(probe.url, encoded=False).host or "")
+    found = capture.extract(probe.captures, text, response.headers.items(), set_cookies, jar_cookies)
+    return {
+        name: capture.Value(Secret(value), site if capture.is_credential(probe, source) else None)
+        for name, (value, source) in found.items()
+    }
 
 
 def _retry_wait(
@@ -387,30 +519,28 @@ def _answer(
     size: int,
     truncated: bool,
     settings: Settings,
-    redactor: Redactor,
+    keep: _Keep,
 ) -> Outcome:
     headers = list(response.headers.items())
     content_type = response.headers.get("Content-Type")
-    error = vendor.parse_error(response.status, content_type, text)
-    found = quota.parse(text) if response.status < 300 else None
+    # The vendor's error and the quota are read from the answer as sent, then kept like all server text: their
+    # strings scrubbed and capped before the classifier words an explanation from them.
+    error = keep.vendor(vendor.parse_error(response.status, content_type, text))
+    found = keep.quota(quota.parse(text) if response.status < 300 else None)
     hops = tuple(progress.hops)
     klass, explanation = vendor.classify(response.status, hops, error, found)
-    # Scrub before cutting, over the excerpt plus a margin longer than any encoded secret, so a secret is never
-    # cut in half at the edge (and a 256 KiB body costs no more than its excerpt).
-    margin = max(_SCRUB_MARGIN, redactor.margin)
-    excerpt = redactor.text(text[: settings.excerpt_chars + margin])[: settings.excerpt_chars]
     return Outcome(
         probe_id=probe.id,
         klass=klass,
-        explanation=explanation,
+        explanation=inert.line(explanation, 2 * inert.LINE_CAP),
         status=response.status,
         reason=hop.reason,
         hops=hops,
         final_url=hop.url,
-        rate_limits=ratelimit.select(headers),
-        diagnostics=vendor.diagnostics(headers),
-        content_type=content_type,
-        body_excerpt=excerpt,
+        rate_limits=keep.pairs(ratelimit.select(headers)),
+        diagnostics=keep.pairs(vendor.diagnostics(headers)),
+        content_type=keep.optional(content_type),
+        body_excerpt=keep.block(text, settings.excerpt_chars),
         body_bytes=size,
         body_truncated=truncated,
         vendor_error=error,

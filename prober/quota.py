@@ -1,4 +1,4 @@
-"""Pure: find the Coding Plan quota (codingPlanInstanceInfos) in a console response body."""
+"""Pure: find the Coding Plan quota (codingPlanInstanceInfos) or the Token Plan usage in a console response body."""
 
 from __future__ import annotations
 
@@ -11,30 +11,40 @@ from prober.model import Quota, QuotaWindow
 
 # Bodies are bounded by the runner, but nesting is not: stop descending past this depth so a hostile
 # or broken body can never reach Python's recursion limit.
-_MAX_DEPTH = 64
+MAX_DEPTH = 64
 
-# Reference C2 (CodexBar instance choice). The "+1 for a future endTime" rule needs a clock, which this
-# pure module does not have, so it is left out; ties keep the first instance, as QCLI reads the first (A4).
+# docs/vendor.md#instance-choice (CodexBar's scores). The "+1 for a future endTime" rule needs a clock, which this
+# pure module does not have, so it is left out; ties keep the first instance, as both Alibaba CLIs read the first.
 _GOOD_STATUSES = frozenset({"VALID", "ACTIVE"})
 _BAD_STATUSES = frozenset({"EXPIRED", "INVALID", "INACTIVE", "DISABLED", "TERMINATED", "STOPPED"})
 
-# Reference 0.2 and C2: field prefixes per window, canonical name first, then CodexBar's aliases.
+# docs/vendor.md#quota-payload: field prefixes per window, canonical name first, then CodexBar's aliases.
 _WINDOWS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("5h", ("per5Hour", "perFiveHour")),
     ("week", ("perWeek",)),
     ("month", ("perBillMonth", "perMonth")),
 )
+# docs/vendor.md#five-hour-trailing: the 5-hour window slides; its refresh time is the server's clock.
+_ROLLING = frozenset({"5h"})
 
-# Reference C2: timestamps at or above 1e12 are epoch milliseconds, below are seconds.
+# docs/vendor.md#token-plan-usage and #token-plan-monthly: Token Plan usage as ratios (0 to 1) with reset times.
+_TOKEN_PLAN_WINDOWS: tuple[tuple[str, str], ...] = (
+    ("5h", "per5Hour"),
+    ("week", "per1Week"),
+    ("month", "per1Month"),
+)
+TOKEN_PLAN = "Token Plan"  # prober's label for a Token Plan usage answer, which names no plan itself
+
+# docs/vendor.md#quota-timestamps: timestamps at or above 1e12 are epoch milliseconds, below are seconds.
 _MILLISECONDS = 1e12
 
 
 def decode(text: str) -> object:
     """The body as JSON with JSON strings embedded at any depth expanded; None when it is not JSON.
 
-    Reference C1 and (d): the console sends the payload as a JSON string inside `successResponse.body`
-    (and QCLI's envelope carries `Data` as a string), and CodexBar expands such strings recursively.
-    vendor.py reads error bodies through this too.
+    docs/vendor.md#shape-datav2-success: the console may send the payload as a JSON string inside
+    `successResponse.body` (and QwenCloud's envelope carries `Data` as a string), and CodexBar expands such strings
+    recursively. vendor.py reads error bodies through this too.
     """
     try:
         value: object = json.loads(text)
@@ -44,15 +54,16 @@ def decode(text: str) -> object:
 
 
 def parse(text: str) -> Quota | None:
-    """The best Coding Plan instance's quota, or None when the body holds no `codingPlanInstanceInfos`."""
-    instances = [item for found in _find(decode(text), 0) for item in found if isinstance(item, dict)]
+    """The best Coding Plan instance's quota, else the Token Plan usage; None when the body holds neither.
+
+    Both are looked for at any depth of the envelope (docs/vendor.md#shape-datav2-success).
+    """
+    body = decode(text)
+    instances = [item for found in _find(body, 0) for item in found if isinstance(item, dict)]
     if not instances:
-        return None
+        return _token_plan(body)
     best = max(instances, key=_score)
-    info = best.get("codingPlanQuotaInfo")
-    fields: dict[str, object] = dict(best)
-    if isinstance(info, dict):
-        fields.update(info)
+    fields = _fields(best)
     return Quota(
         plan=_first_text(best, "instanceName", "planName", "instanceType"),
         status=_first_text(best, "status", "instanceStatus"),
@@ -61,14 +72,22 @@ def parse(text: str) -> Quota | None:
 
 
 def summary(quota: Quota) -> str:
-    """Used/total per window, e.g. `5h 12/6000 · week 300/45000 · month 900/90000`."""
+    """Each window's use, e.g. `5h 12/6000 (rolling) · week 300/45000 · month 900/90000`, or `month 12.5%`."""
     if not quota.windows:
         return "no counters"
-    return " · ".join(f"{w.name} {_count(w.used)}/{_count(w.total)}" for w in quota.windows)
+    return " · ".join(_shown(w) for w in quota.windows)
+
+
+def _shown(window: QuotaWindow) -> str:
+    if window.percent is not None and window.used is None and window.total is None:
+        used = f"{window.name} {window.percent:g}%"
+    else:
+        used = f"{window.name} {_count(window.used)}/{_count(window.total)}"
+    return f"{used} (rolling)" if window.rolling else used
 
 
 def _expand(value: object, depth: int) -> object:
-    if depth > _MAX_DEPTH:
+    if depth > MAX_DEPTH:
         return value
     if isinstance(value, str):
         stripped = value.strip()
@@ -87,8 +106,8 @@ def _expand(value: object, depth: int) -> object:
 
 
 def _find(value: object, depth: int) -> Iterator[list[object]]:
-    """Every `codingPlanInstanceInfos` list, wherever it sits (C1: under data or data.DataV2.data.data)."""
-    if depth > _MAX_DEPTH:
+    """Every `codingPlanInstanceInfos` list, wherever it sits (under data, or data.DataV2.data.data)."""
+    if depth > MAX_DEPTH:
         return
     if isinstance(value, dict):
         for key, item in value.items():
@@ -117,6 +136,24 @@ def _score(instance: dict[str, object]) -> int:
     return score
 
 
+def _fields(instance: dict[str, object]) -> dict[str, object]:
+    """codingPlanQuotaInfo's fields, then the instance's, then every nested mapping's, nearest first."""
+    fields: dict[str, object] = {}
+    info = instance.get("codingPlanQuotaInfo")
+    level: list[dict[str, object]] = [info, instance] if isinstance(info, dict) else [instance]
+    for _ in range(MAX_DEPTH):
+        if not level:
+            break
+        nested: list[dict[str, object]] = []
+        for holder in level:
+            for key, value in holder.items():
+                fields.setdefault(key, value)
+                if isinstance(value, dict) and value is not info:
+                    nested.append(value)
+        level = nested
+    return fields
+
+
 def _window(name: str, prefixes: tuple[str, ...], fields: dict[str, object]) -> QuotaWindow | None:
     def pick(suffix: str) -> object:
         for prefix in prefixes:
@@ -127,7 +164,39 @@ def _window(name: str, prefixes: tuple[str, ...], fields: dict[str, object]) -> 
     used, total, refresh = pick("UsedQuota"), pick("TotalQuota"), pick("QuotaNextRefreshTime")
     if used is None and total is None and refresh is None:
         return None
-    return QuotaWindow(name=name, used=_integer(used), total=_integer(total), resets_at=_instant(refresh))
+    rolling = name in _ROLLING
+    # A rolling window's refresh time is "now" on the server: shown as rolling, not as a reset time.
+    resets_at = None if rolling else _instant(refresh)
+    return QuotaWindow(name=name, used=_integer(used), total=_integer(total), resets_at=resets_at, rolling=rolling)
+
+
+def _token_plan(value: object) -> Quota | None:
+    """The first mapping, at any depth, that carries a Token Plan percentage (docs/vendor.md#token-plan-usage)."""
+    for holder in _mappings(value, 0):
+        windows = tuple(w for name, prefix in _TOKEN_PLAN_WINDOWS if (w := _share(name, prefix, holder)))
+        if windows:
+            return Quota(plan=TOKEN_PLAN, status=None, windows=windows)
+    return None
+
+
+def _mappings(value: object, depth: int) -> Iterator[dict[str, object]]:
+    if depth > MAX_DEPTH:
+        return
+    if isinstance(value, dict):
+        yield value
+        for item in value.values():
+            yield from _mappings(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _mappings(item, depth + 1)
+
+
+def _share(name: str, prefix: str, fields: dict[str, object]) -> QuotaWindow | None:
+    ratio = _number(fields.get(prefix + "Percentage"))
+    if ratio is None:
+        return None
+    percent = round(ratio * 100, 1)
+    return QuotaWindow(name, None, None, _instant(fields.get(prefix + "ResetTime")), percent=percent)
 
 
 def _first_text(fields: dict[str, object], *keys: str) -> str | None:
@@ -164,8 +233,8 @@ def _integer(value: object) -> int | None:
 def _instant(value: object) -> str | None:
     """An ISO-8601 UTC string for epoch seconds/milliseconds or an ISO / `yyyy-MM-dd HH:mm:ss` text.
 
-    CodexBar moves a stale 5-hour reset forward by 5 h (C2); that needs a clock, so it is not done here.
-    Naive texts are read as UTC; the reference does not know the vendor's time zone (section f, item 10).
+    The 5-hour window's time is the server's clock (docs/vendor.md#five-hour-trailing); _window drops it.
+    Naive texts are read as UTC; the vendor's time zone is not known (docs/vendor.md#unknown-month-reset).
     """
     moment: datetime | None = None
     number = _number(value)

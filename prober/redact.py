@@ -1,23 +1,51 @@
-"""The one place that knows every secret and scrubs every string that leaves the process."""
+"""The one place that knows every secret and scrubs server text of them, in every form a server re-encodes them.
+
+How matching works (so its cost does not depend on how many secrets there are):
+
+1. The text is *normalised*: percent escapes (`%2F`, `%2f`), JSON escapes (`\\/`, `\\"`, `\\u002F` in any case) and
+   HTML character references (`&#47;`, `&#x2F;`, `&sol;`, `&amp;`) are decoded, keeping a map from every decoded
+   position back to the span of the original text it came from.
+2. Every secret is turned into a few literal *variants*: the value itself, its normalised form (a percent-encoded
+   cookie value is also found decoded), `+` and space swapped (form encoding), and its base64 and base64url forms at
+   each of the three byte alignments.
+3. One Aho-Corasick automaton holding every variant scans the normalised text once; each match is mapped back
+   and its original span replaced by `[REDACTED]`. Key-shaped strings (`sk-…`) are replaced even if never given.
+
+Which values count as secrets (`secret_like`): ordinary words are never secrets, or a cookie such as
+`region=cn-beijing` would erase host names from every excerpt. A value is a secret when it is at least
+`MIN_SECRET_LENGTH` characters long and holds at least two of: two lower-case letters, two upper-case letters,
+two digits, a symbol other than the joiners of ordinary names (`-`, `_`, `.`, space). So `cn-beijing`,
+`aliyuncs`, `ap-southeast-1` and `1700000000` are words; `a3f9c2d1e5b7`, `Ab+cd/ef=` and tickets are secrets.
+Credentials the user gives directly (the API key, a console token, a proxy password) are secrets whatever their
+shape, and values captured during a sweep are secrets only when they came from a cookie or a credentialed answer.
+"""
 
 from __future__ import annotations
 
+import base64
+import bisect
 import hashlib
-import json
+import html.entities
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+
+import ahocorasick
 
 REDACTED = "[REDACTED]"
 
-# Anything shaped like a DashScope / OpenAI-style key, even if we were never told it (reference (b): sk-,
-# sk-sp-, sk-ws- prefixes). Twenty characters after the prefix keeps ordinary words like "sk-learn" intact.
+# Anything shaped like a DashScope / OpenAI-style key, even if we were never told it (sk-, sk-sp-, sk-ws- prefixes:
+# docs/vendor.md#key-prefixes). Twenty characters after the prefix keeps ordinary words like "sk-learn" intact.
 _KEY_SHAPE = re.compile(r"\bsk-[A-Za-z0-9][A-Za-z0-9._\-]{19,}")
 
-# Values shorter than this carry no entropy (cookie values such as "INTL", "en", "1"); searching for them
-# in server text would shred reports without protecting anything. They are still never printed by us.
-MIN_SECRET_LENGTH = 6
+MIN_SECRET_LENGTH = 8
+# The user-info part of a URL in our own messages (`http://user:pass@proxy`), whatever the password holds.
+_USERINFO = re.compile(r"(?<=://)[^\s@/]*(?:[:][^\s@]*)?@")
+# Punctuation that joins the parts of ordinary names (`cn-beijing`, `en_US`, `console.aliyun.com`): not a sign of a
+# credential. Any other symbol (`+`, `/`, `=`, `%`...) is.
+_WORD_JOINERS = frozenset("-_. ")
+# A base64 form shorter than this says too little to be worth matching (and would match by chance).
+_MIN_VARIANT = 8
 
 
 class Secret:
@@ -67,95 +95,280 @@ def shape(key: str) -> KeyShape:
     return KeyShape(prefix=prefix, length=len(key), fingerprint=f"sha256:{digest}")
 
 
-def _hex(byte: int) -> str:
-    """A %XX escape for one byte, hex digits in either case."""
-    return "%" + "".join(f"[{d}{d.lower()}]" if d.isalpha() else d for d in f"{byte:02X}")
+def secret_like(value: str) -> bool:
+    """True when `value` could be a credential rather than an ordinary word (see the module docstring)."""
+    if len(value) < MIN_SECRET_LENGTH:
+        return False
+    lower = upper = digit = symbol = 0
+    for ch in value:
+        if ch.isdigit():
+            digit += 1
+        elif ch.islower():
+            lower += 1
+        elif ch.isupper():
+            upper += 1
+        elif ch not in _WORD_JOINERS:
+            symbol += 1
+    return (lower >= 2) + (upper >= 2) + (digit >= 2) + (symbol >= 1) >= 2
 
 
-def _char(ch: str) -> str:
-    """Every way one character of a secret can appear when a server echoes it: literally, percent-encoded
-    (in any mix with literal characters, as URL normalisers produce), `+` for a space, or JSON-escaped."""
-    forms = [re.escape(ch), "".join(_hex(b) for b in ch.encode())]
-    if ch == " ":
-        forms.append(r"\+")
-    if ch == "+":
-        forms.append(" ")  # a form-decoded echo turns "+" into a space
-    if not ch.isalnum():
-        forms.append(re.escape(json.dumps(ch)[1:-1]))
-        forms.append(re.escape(f"\\u{ord(ch):04x}"))
-    return "(?:" + "|".join(dict.fromkeys(forms)) + ")"
+# --- normalisation --------------------------------------------------------------------------------------------
+
+_ESCAPE = re.compile(
+    r"(?:%[0-9A-Fa-f]{2})+"  # a run of percent escapes: decoded together, so UTF-8 sequences come out whole
+    r"|\\u[0-9A-Fa-f]{4}"
+    r"|\\[\\/\"'bfnrt]"
+    r"|&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});?"
+)
+_JSON_SIMPLE = {"\\": "\\", "/": "/", '"': '"', "'": "'", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+_NEEDS_DECODING = re.compile(r"[%\\&]")
 
 
-def _pattern(value: str) -> str:
-    return "".join(_char(ch) for ch in value)
+def _decode_token(token: str) -> str | None:
+    """The text one escape stands for, or None to keep it as it is (an unknown entity, say)."""
+    first = token[0]
+    if first == "%":
+        return bytes.fromhex(token.replace("%", "")).decode("utf-8", errors="replace")
+    if first == "\\":
+        if token[1] == "u":
+            return chr(int(token[2:], 16))
+        return _JSON_SIMPLE[token[1]]
+    body = token[1:].rstrip(";")
+    if body.startswith(("#x", "#X")):
+        code = int(body[2:], 16)
+    elif body.startswith("#"):
+        code = int(body[1:])
+    else:
+        named = html.entities.html5.get(body + ";") or (html.entities.html5.get(body) if token.endswith(";") else None)
+        return named
+    return chr(code) if 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Normalised:
+    """Decoded text and, for each decoded escape, where it sits in both texts: `starts[i]` and `spans[i]` =
+    (decoded end, original start, original end). Between escapes the two texts run in step."""
+
+    text: str
+    starts: tuple[int, ...] = ()
+    spans: tuple[tuple[int, int, int], ...] = ()
+
+    def original(self, start: int, end: int) -> tuple[int, int]:
+        """The span of the original text that decoded [start, end) came from; a partly covered escape is
+        included whole."""
+        if not self.starts:
+            return start, end
+        index = bisect.bisect_right(self.starts, start) - 1  # the last escape starting at or before `start`
+        if index >= 0:
+            d_end, o_start, o_end = self.spans[index]
+            start = o_start if start < d_end else o_end + (start - d_end)
+        index = bisect.bisect_left(self.starts, end) - 1  # the last escape starting before `end`
+        if index >= 0:
+            d_end, _, o_end = self.spans[index]
+            end = o_end if end <= d_end else o_end + (end - d_end)
+        return start, end
+
+
+def _normalise(text: str) -> _Normalised:
+    if _NEEDS_DECODING.search(text) is None:
+        return _Normalised(text, ())
+    parts: list[str] = []
+    starts: list[int] = []
+    spans: list[tuple[int, int, int]] = []
+    decoded_length = 0
+    last = 0
+    for match in _ESCAPE.finditer(text):
+        decoded = _decode_token(match.group(0))
+        if decoded is None:
+            continue
+        plain = text[last : match.start()]
+        parts.append(plain)
+        decoded_length += len(plain)
+        starts.append(decoded_length)
+        spans.append((decoded_length + len(decoded), match.start(), match.end()))
+        parts.append(decoded)
+        decoded_length += len(decoded)
+        last = match.end()
+    parts.append(text[last:])
+    return _Normalised("".join(parts), tuple(starts), tuple(spans))
+
+
+def normalise(text: str) -> str:
+    """`text` with percent, JSON and HTML escapes decoded (what the redactor matches secrets against)."""
+    return _normalise(text).text
+
+
+# --- variants -------------------------------------------------------------------------------------------------
+
+
+def _base64_forms(value: str) -> set[str]:
+    """The characters of base64(…value…) that depend on `value` alone, at each of the three byte alignments."""
+    data = value.encode("utf-8", errors="surrogatepass")
+    forms = set()
+    for skip in range(3):
+        encoded = base64.b64encode(b"\0" * skip + data).decode().rstrip("=")
+        start = (skip * 8 + 5) // 6  # the first character with no bits of the padding bytes
+        end = ((skip + len(data)) * 8) // 6  # the last character with no bits of what follows
+        inner = encoded[start:end]
+        if len(inner) >= _MIN_VARIANT:
+            forms.add(inner)
+            forms.add(inner.translate(str.maketrans("+/", "-_")))
+    return forms
+
+
+def variants(value: str) -> set[str]:
+    """Every literal form of `value` to look for in normalised text."""
+    forms = {value, normalise(value)}
+    forms |= {f.replace("+", " ") for f in forms} | {normalise(value.replace(" ", "+"))}
+    for form in list(forms):
+        forms |= _base64_forms(form)
+    return {f for f in forms if len(f) >= _MIN_VARIANT}
+
+
+# --- the redactor ---------------------------------------------------------------------------------------------
+
+
+class _Automaton:
+    """An Aho-Corasick automaton over a set of literal strings, rebuilt only when a new one is added."""
+
+    def __init__(self) -> None:
+        self._words: set[str] = set()
+        self._built: ahocorasick.Automaton | None = None
+
+    def add(self, words: Iterable[str]) -> None:
+        new = set(words) - self._words
+        if new:
+            self._words |= new
+            self._built = None
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        if not self._words:
+            return []
+        if self._built is None:
+            automaton = ahocorasick.Automaton()
+            for word in self._words:
+                automaton.add_word(word, len(word))
+            automaton.make_automaton()
+            self._built = automaton
+        return [(end + 1 - length, end + 1) for end, length in self._built.iter(text)]
 
 
 class Redactor:
-    """Scrubs known secrets (in every encoding we know) and key-shaped strings from text.
+    """Scrubs known secrets (in every form listed in the module docstring) and key-shaped strings from text.
 
-    Built once per sweep; the pattern is compiled once, so scrubbing costs one regex pass per string.
+    The secrets the user gives are matched by one automaton built once; values captured during the sweep go to a
+    second, small one, so learning a captured value never rebuilds the big one.
     """
 
-    def __init__(self, secrets: Iterable[Secret | str] = ()) -> None:
-        self._values: set[str] = set()
-        self._pattern = _KEY_SHAPE
-        self.add(secrets)
+    def __init__(self, secrets: Iterable[Secret | str] = (), *, trusted: Iterable[Secret | str] = ()) -> None:
+        self._given = _Automaton()
+        self._learned = _Automaton()
+        self._known: set[str] = set()
+        self._exact: set[str] = set()
+        self._longest = 0
+        self._given.add(self._variants(secrets, require_shape=True))
+        self._given.add(self._variants(trusted, require_shape=False))
 
-    def add(self, secrets: Iterable[Secret | str]) -> None:
-        """Learn more secrets (values captured during the sweep); the pattern is rebuilt only if one is new."""
-        new = {raw for s in secrets if len(raw := s.reveal() if isinstance(s, Secret) else s) >= MIN_SECRET_LENGTH}
-        if not new - self._values:
-            return
-        self._values |= new
-        # Longest first so a secret that contains another is replaced whole.
-        ordered = sorted(self._values, key=lambda v: (-len(v), v))
-        parts = [_pattern(v) for v in ordered] + [_KEY_SHAPE.pattern]
-        self._pattern = re.compile("|".join(parts))
+    def _variants(self, secrets: Iterable[Secret | str], require_shape: bool) -> set[str]:
+        found: set[str] = set()
+        for secret in secrets:
+            raw = secret.reveal() if isinstance(secret, Secret) else secret
+            if not raw:
+                continue
+            if not require_shape and len(raw) >= 4:
+                self._exact.add(raw)
+            if raw in self._known:
+                continue
+            if len(raw) < MIN_SECRET_LENGTH or (require_shape and not secret_like(raw)):
+                continue
+            self._known.add(raw)
+            self._longest = max(self._longest, len(raw))
+            found |= variants(raw)
+        return found
 
     @property
-    def margin(self) -> int:
-        """Longer than any known secret in its longest encoding (`\\uXXXX`, six characters per character)."""
-        return 6 * max((len(v) for v in self._values), default=0) + 64
+    def reach(self) -> int:
+        """How far past a cut scrubbing must look: longer than any known secret in its longest form (`&#x10FFFF;`,
+        ten characters per character) and than any key shape."""
+        return 10 * self._longest + 64
+
+    def add(self, secrets: Iterable[Secret | str] = (), *, trusted: Iterable[Secret | str] = ()) -> None:
+        """Learn more secrets: values captured during the sweep (matched only if they look like credentials) and
+        credentials the user gave directly (`trusted`, matched whatever their shape)."""
+        self._learned.add(self._variants(secrets, require_shape=True) | self._variants(trusted, require_shape=False))
 
     def text(self, value: str) -> str:
-        return self._pattern.sub(REDACTED, value)
+        """`value` with every known secret, in any of its forms, and every key-shaped string replaced."""
+        normalised = _normalise(value)
+        decoded = normalised.text
+        found = self._given.spans(decoded) + self._learned.spans(decoded)
+        found += [m.span() for m in _KEY_SHAPE.finditer(decoded)]
+        if not found:
+            return value
+        spans = sorted(normalised.original(start, end) for start, end in found)
+        out: list[str] = []
+        position = 0
+        for start, end in spans:
+            if end <= position:
+                continue
+            out.append(value[position : max(start, position)])
+            if start >= position:
+                out.append(REDACTED)
+            position = end
+        out.append(value[position:])
+        return "".join(out)
 
-    def data(self, value: Any) -> Any:
-        """Scrub every string (keys included) in a JSON-like structure.
+    def message(self, value: str) -> str:
+        """Our own error and status text: `text`, and every credential the user gave directly (key, token, proxy
+        password) replaced literally whatever its shape, down to four characters (a short proxy password in a 407
+        line). Never used on server text, where a short value would shred ordinary words."""
+        for raw in sorted(self._exact, key=len, reverse=True):
+            if raw in value:
+                value = value.replace(raw, REDACTED)
+        return self.text(_USERINFO.sub(REDACTED + "@", value))
 
-        One regex pass over the structure's JSON text (the pattern knows the JSON-escaped forms of every
-        secret); if a replacement ever broke the JSON (a match starting inside an escape), walk it string by string.
-        """
-        return self.json_text(json.dumps(value, ensure_ascii=False))
 
-    def json_text(self, text: str) -> Any:
-        """The JSON document `text`, parsed, with every string scrubbed (see `data`). Holding only text while
-        it works, it lets a caller drop the objects the text was made from before scrubbing a large report."""
-        scrubbed = self._pattern.sub(REDACTED, text)
-        try:
-            return json.loads(scrubbed)
-        except ValueError:
-            del scrubbed
-            return self._walk(json.loads(text))
+# --- personal data --------------------------------------------------------------------------------------------
 
-    def _walk(self, value: Any) -> Any:
-        seen: dict[str, str] = {}  # reports repeat strings (methods, classes, hosts): scrub each once
+# Fields of a logged-in console answer that name the person or the account (user info: docs/vendor.md#sec-token):
+# their values are masked in every excerpt, as are e-mail addresses anywhere.
+PERSONAL_FIELDS = (
+    "loginId",
+    "loginName",
+    "nickName",
+    "nick",
+    "userNickName",
+    "userPrincipalName",
+    "realName",
+    "userName",
+    "mobile",
+    "phone",
+    "email",
+    "accountId",
+    "account_id",
+    "aliyunPK",
+    "aliyunId",
+    "aliyunPk",
+    "parentPk",
+    "userId",
+    "uid",
+    "pk",
+)
+MASKED = "[PERSONAL]"
+_FIELD = re.compile(
+    r"""(?<![A-Za-z0-9_])(["']?(?:""" + "|".join(PERSONAL_FIELDS) + r""")["']?\s*[:=]\s*)"""
+    r"""("(?:[^"\\\n]|\\.){1,256}"|'(?:[^'\\\n]|\\.){1,256}'|[0-9]{1,32}(?![0-9]))""",
+    re.IGNORECASE,
+)
+_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63})+")
 
-        def text(item: str) -> str:
-            if len(item) < MIN_SECRET_LENGTH:  # too short to hold a secret or a key shape
-                return item
-            done = seen.get(item)
-            if done is None:
-                done = seen[item] = self._pattern.sub(REDACTED, item)
-            return done
 
-        def walk(item: Any) -> Any:
-            if isinstance(item, str):
-                return text(item)
-            if isinstance(item, dict):
-                return {text(k) if isinstance(k, str) else k: walk(v) for k, v in item.items()}
-            if isinstance(item, list | tuple):
-                return [walk(v) for v in item]
-            return item
+def _mask(match: re.Match[str]) -> str:
+    value = match.group(2)
+    quote = value[0] if value[0] in "'\"" else '"'  # a bare number becomes a string: JSON stays JSON
+    return f"{match.group(1)}{quote}{MASKED}{quote}"
 
-        return walk(value)
+
+def personal(text: str) -> str:
+    """`text` with the values of personal fields and every e-mail address masked."""
+    return _EMAIL.sub(MASKED, _FIELD.sub(_mask, text))

@@ -78,20 +78,27 @@ class PeerConnector(aiohttp.TCPConnector):
         return connection
 
 
-def _inputs(p: Probe, captured: dict[str, dict[str, str]], results: dict[str, Outcome]) -> tuple[Probe, str | None]:
-    """The probe with its {{ name }} placeholders filled from the probes it needs, or why it cannot run."""
+def _inputs(
+    p: Probe, captured: dict[str, dict[str, capture.Value]], results: dict[str, Outcome]
+) -> tuple[Probe, probe.Guard, str | None]:
+    """The probe with its {{ name }} placeholders filled from the probes it needs and the guard for the captured
+    credentials among them, or why it cannot run."""
     # The catalogue only lets a probe use {{ name }} when a probe it needs captures it: no needs, nothing to fill.
     if not p.needs or not capture.placeholders(p):
-        return p, None
-    values: dict[str, str] = {}
+        return p, probe.Guard(), None
+    values: dict[str, capture.Value] = {}
     for need in p.needs:  # the first needed probe that captured a name wins, in `needs` order
         for name, value in captured.get(need, {}).items():
             values.setdefault(name, value)
     missing = [n for n in capture.required(p) if n not in values]
     if not missing:
-        return capture.fill(p, values), None
+        used = {n: values[n] for n in capture.placeholders(p) if n in values}
+        guard = probe.Guard(
+            scopes=frozenset(v.scope for v in used.values() if v.scope is not None), carriers=capture.carriers(p)
+        )
+        return capture.fill(p, {n: v.text.reveal() for n, v in used.items()}), guard, None
     why = "; ".join(f"{need} {_short(results[need])}" if need in results else f"{need} was not run" for need in p.needs)
-    return p, f"no {', '.join(missing)}: {why}"
+    return p, probe.Guard(), f"no {', '.join(missing)}: {why}"
 
 
 def _short(outcome: Outcome) -> str:
@@ -181,7 +188,7 @@ async def sweep(
         )
         done = {p.id: asyncio.Event() for p in probes}
         results: dict[str, Outcome] = {}
-        captured: dict[str, dict[str, str]] = {}
+        captured: dict[str, dict[str, capture.Value]] = {}
 
         async def one(p: Probe) -> Outcome:
             # Independent probes start at once; a dependant starts as soon as the probes it needs have ended.
@@ -191,11 +198,11 @@ async def sweep(
             try:
                 # A probe's own reason to skip (no jar, not --billable) says more than its needs' reasons.
                 own = probe.skip_reason(p, creds, options.settings)
-                filled, missing = (p, own) if own is not None else _inputs(p, captured, results)
+                filled, guard, missing = (p, probe.Guard(), own) if own is not None else _inputs(p, captured, results)
                 if missing is not None:
                     outcome = Outcome(probe_id=p.id, klass=OutcomeClass.SKIPPED, explanation=missing)
                 else:
-                    outcome, captured[p.id] = await probe.run(ctx, filled)
+                    outcome, captured[p.id] = await probe.run(ctx, filled, guard)
                 results[p.id] = outcome
                 if on_outcome is not None:
                     on_outcome(outcome)

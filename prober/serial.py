@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
+import types
+import typing
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 from prober.errors import ReportError
@@ -111,6 +116,9 @@ def dump_outcome(o: Outcome) -> dict[str, Any]:
                 "key_sent": h.key_sent,
                 "cookies_set": list(h.cookies_set),
                 "retried_after_s": h.retried_after_s,
+                # Omitted when empty, so reports without withheld credentials read as before.
+                **({"sent": list(h.sent)} if h.sent else {}),
+                **({"withheld": list(h.withheld)} if h.withheld else {}),
             }
             for h in o.hops
         ],
@@ -147,7 +155,15 @@ def dump_outcome(o: Outcome) -> dict[str, Any]:
                 "plan": o.quota.plan,
                 "status": o.quota.status,
                 "windows": [
-                    {"name": w.name, "used": w.used, "total": w.total, "resets_at": w.resets_at}
+                    {
+                        "name": w.name,
+                        "used": w.used,
+                        "total": w.total,
+                        "resets_at": w.resets_at,
+                        # Written only when set, so reports without them keep their bytes.
+                        **({"percent": w.percent} if w.percent is not None else {}),
+                        **({"rolling": True} if w.rolling else {}),
+                    }
                     for w in o.quota.windows
                 ],
             }
@@ -182,6 +198,8 @@ def load_outcome(probe_id: str, d: dict[str, Any]) -> Outcome:
                 key_sent=bool(h.get("key_sent")),
                 cookies_set=tuple(h.get("cookies_set", [])),
                 retried_after_s=h.get("retried_after_s"),
+                sent=tuple(str(x) for x in h.get("sent", [])),
+                withheld=tuple(str(x) for x in h.get("withheld", [])),
             )
             for h in d.get("hops", [])
         ),
@@ -278,15 +296,16 @@ def load(data: Any, name: str = "report") -> Sweep:
         raise ReportError(f"{name} is not a prober JSON report (no schema_version)", "pass a .json report")
     version = data["schema_version"]
     if version != SCHEMA_VERSION:
+        shown = repr(version) if type(version) is int else _a(version)
         raise ReportError(
-            f"{name} has schema_version {version!r}; this prober reads version {SCHEMA_VERSION}",
+            f"{name} has schema_version {shown}; this prober reads version {SCHEMA_VERSION}",
             "re-run the sweep with this version, or use the prober version that wrote the report",
         )
     try:
         results = data["results"]
         probes = tuple(load_probe(r["probe"]) for r in results)
         outcomes = tuple(load_outcome(p.id, r["outcome"]) for p, r in zip(probes, results, strict=True))
-        return Sweep(
+        sweep = Sweep(
             environment=tuple((str(k), str(v)) for k, v in data["environment"].items()),
             probes=probes,
             outcomes=outcomes,
@@ -295,8 +314,129 @@ def load(data: Any, name: str = "report") -> Sweep:
             complete=bool(data.get("complete", True)),
             baseline=load_comparison(data["baseline"]) if data.get("baseline") else None,
         )
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError, RecursionError) as exc:
+        reason = f"{type(exc).__name__}: {exc}"
         raise ReportError(
-            f"{name} is not a valid prober report: {type(exc).__name__} {exc}",
+            f"{name}: not a prober report ({reason if len(reason) <= 120 else reason[:117] + '...'})",
             "pass an unmodified .json report",
         ) from None
+    # Renderers and diff trust the model's types: a string where a status belongs must fail here, as bad input.
+    misfit = _misfit(sweep, Sweep, "")
+    for key in ("started_at", "finished_at"):  # the JUnit renderer subtracts them: both must carry a zone
+        if misfit is None and not _zoned(getattr(sweep, key)):
+            misfit = f"{key} is not an ISO 8601 time with a zone, like 2026-11-29T08:00:00Z"
+    if misfit is not None:
+        raise ReportError(f"{name}: not a prober report ({misfit})", "pass an unmodified .json report")
+    return sweep
+
+
+def _zoned(text: str) -> bool:
+    try:
+        return datetime.fromisoformat(text).tzinfo is not None
+    except ValueError:
+        return False
+
+
+# --- checking loaded data against the model's annotations ---------------------------------------------------
+
+_JSON_KEYS = {"klass": "class", "statuses": "status"}  # model field -> the report's key, where they differ
+_IN_RESULTS = re.compile(r"^(probes|outcomes)\[(\d+)\]")
+
+
+_FIELDS: dict[type, tuple[tuple[str, Any], ...]] = {}
+
+
+def _fields(cls: type) -> tuple[tuple[str, Any], ...]:
+    """A dataclass's fields and their resolved annotations (the model writes them as strings)."""
+    if cls not in _FIELDS:
+        hints = typing.get_type_hints(cls)
+        _FIELDS[cls] = tuple((f.name, hints[f.name]) for f in dataclasses.fields(cls))
+    return _FIELDS[cls]
+
+
+def _a(value: Any) -> str:
+    """What a JSON value is, in words (never the value itself)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return f"a {type(value).__name__}"
+
+
+def _named(hint: Any) -> str:
+    """What a model annotation asks for, in the words of `_a`."""
+    if typing.get_origin(hint) in (types.UnionType, typing.Union):
+        return " or ".join(_named(option) for option in typing.get_args(hint))
+    if typing.get_origin(hint) in (tuple, frozenset):
+        return "a list"
+    words = {type(None): "null", bool: "true or false", int: "an integer", float: "a number", str: "text"}
+    return words.get(hint, "an object" if dataclasses.is_dataclass(hint) else getattr(hint, "__name__", str(hint)))
+
+
+def _misfit(value: Any, hint: Any, where: str) -> str | None:
+    """Where and how `value` does not fit the model annotation `hint`; None when it fits.
+
+    Annotations it does not know are trusted, so a field added to the model never makes a report unreadable.
+    """
+    origin = typing.get_origin(hint)
+    if origin in (types.UnionType, typing.Union):
+        options = typing.get_args(hint)
+        if value is None and type(None) in options:
+            return None
+        others = [option for option in options if option is not type(None)]
+        if len(others) == 1:  # X | None: say what inside X is wrong
+            return _misfit(value, others[0], where)
+        if any(_misfit(value, option, where) is None for option in others):
+            return None
+        return _wrong(value, hint, where)
+    if origin in (tuple, frozenset):
+        if not isinstance(value, origin):
+            return _wrong(value, hint, where)
+        args = typing.get_args(hint)
+        if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
+            if len(value) != len(args):
+                return f"{_where(where)} has {len(value)} items, not {len(args)}"
+            pairs = zip(value, args, strict=True)
+        else:
+            pairs = zip(value, args[:1] * len(value), strict=True)
+        for index, (item, item_hint) in enumerate(pairs):
+            found = _misfit(item, item_hint, f"{where}[{index}]")
+            if found is not None:
+                return found
+        return None
+    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+        if type(value) is not hint:
+            return _wrong(value, hint, where)
+        for field, field_hint in _fields(hint):
+            key = _JSON_KEYS.get(field, field)
+            found = _misfit(getattr(value, field), field_hint, f"{where}.{key}" if where else key)
+            if found is not None:
+                return found
+        return None
+    if hint is float:
+        fits = type(value) in (int, float)
+    elif hint is int:
+        fits = type(value) is int
+    elif hint is type(None) or hint is None:
+        fits = value is None
+    elif isinstance(hint, type) and origin is None:
+        fits = isinstance(value, hint) and (hint is bool or not isinstance(value, bool))
+    else:
+        return None
+    return None if fits else _wrong(value, hint, where)
+
+
+def _where(where: str) -> str:
+    return _IN_RESULTS.sub(lambda m: f"results[{m.group(2)}].{m.group(1)[:-1]}", where) or "the report"
+
+
+def _wrong(value: Any, hint: Any, where: str) -> str:
+    return f"{_where(where)} is {_a(value)}, not {_named(hint)}"

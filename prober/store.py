@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from prober import inputs
 from prober.errors import ReportError
 
 if TYPE_CHECKING:
     from prober.model import Sweep
     from prober.report import Format
+
+_ATTEMPTS = 1000  # numbered names tried for one stem before giving up
 
 
 def check_writable(directory: Path) -> None:
@@ -41,21 +45,88 @@ def write(path: Path, text: str) -> None:
 
 
 def read(path: Path) -> Any:
+    """The JSON data of the report file `path` (a regular file of at most REPORT_LIMIT bytes)."""
+    data = inputs.read_bytes(path, inputs.REPORT_LIMIT, "report", ReportError, "pass the path of a .json report")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ReportError(f"cannot read report {path}: {exc.strerror}", "pass the path of a .json report") from None
+        return json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ReportError(f"{path} is not JSON: {exc}", "pass the .json report, not the .md") from None
+    except RecursionError:
+        raise ReportError(f"{path} is not a prober report: JSON nested too deeply", "pass a .json report") from None
 
 
-def write_reports(sweep: Sweep, out: Path, stem: str, formats: Iterable[Format]) -> list[Path]:
-    """Render the sweep in each format and write `out/<stem><suffix>` atomically; returns the paths written."""
+def check_target(path: Path) -> None:
+    """Refuse to write over anything at `path` but a regular file: the rename of an atomic write would replace
+    a symbolic link (to /dev/stdout, say), a device or a FIFO with a file, and a directory cannot be replaced."""
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        return  # a new file
+    except OSError as exc:
+        raise ReportError(f"cannot write {path}: {exc.strerror}", "pass a regular file or a new path") from None
+    if stat.S_ISLNK(mode):
+        raise ReportError(
+            f"cannot write {path}: it is a symbolic link", "pass a regular file or a new path, not a link"
+        )
+    if not stat.S_ISREG(mode):
+        kind = "a directory" if stat.S_ISDIR(mode) else "a special file (a device, FIFO or socket)"
+        raise ReportError(f"cannot write {path}: it is {kind}, not a regular file", "pass a regular file or a new path")
+
+
+def _claim(out: Path, stem: str, suffixes: Sequence[str]) -> list[Path]:
+    """Create empty owner-only files `out/<stem><suffix>` for every suffix, each exclusively (O_EXCL); when any
+    name is taken, try `<stem>-2`, `<stem>-3`, ... so that every format of one run shares one stem."""
+    for attempt in range(1, _ATTEMPTS + 1):
+        name = stem if attempt == 1 else f"{stem}-{attempt}"
+        claimed: list[Path] = []
+        try:
+            for suffix in suffixes:
+                path = out / f"{name}{suffix}"
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600))
+                claimed.append(path)
+            return claimed
+        except FileExistsError:
+            _release(claimed)
+        except OSError as exc:
+            _release(claimed)
+            raise ReportError(
+                f"cannot create report {out / name}: {exc.strerror}", "pass --out with a writable directory"
+            ) from None
+    raise ReportError(
+        f"cannot name the report: {out / stem} and {_ATTEMPTS - 1} numbered names after it are taken",
+        "pass another --out directory, or clear out old reports",
+    )
+
+
+def _release(paths: Iterable[Path]) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
+
+
+def write_reports(
+    sweep: Sweep, out: Path, stem: str, formats: Iterable[Format], *, replace: bool = False
+) -> list[Path]:
+    """Render the sweep in each format and write `out/<stem><suffix>` atomically; returns the paths written.
+
+    Two runs in the same second get the same stamp for `stem`: the names are claimed first (see `_claim`), so
+    the later run writes `<stem>-2.*` and neither overwrites the other. `replace` writes the names as given
+    (the demo's `demo.md`), replacing an earlier file.
+    """
     from prober.report import renderer
 
-    written = []
-    for fmt in formats:
-        path = out / f"{stem}{fmt.suffix}"
-        write(path, renderer(fmt)(sweep))
-        written.append(path)
+    chosen = list(formats)
+    paths = (
+        [out / f"{stem}{fmt.suffix}" for fmt in chosen]
+        if replace
+        else _claim(out, stem, [fmt.suffix for fmt in chosen])
+    )
+    written: list[Path] = []
+    try:
+        for fmt, path in zip(chosen, paths, strict=True):
+            write(path, renderer(fmt)(sweep))  # the rename replaces the empty claimed file
+            written.append(path)
+    except BaseException:
+        if not replace:
+            _release(paths[len(written) :])  # the claimed names not yet written are empty
+        raise
     return written

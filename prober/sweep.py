@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import json
+import contextlib
 import platform
 import signal
 import time
@@ -15,11 +15,11 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from prober import __version__, diff, expectations, serial
+from prober import __version__, diff, expectations
 from prober.credentials import Credentials
 from prober.model import Auth, Catalogue, Outcome, OutcomeClass, Probe, Sweep
 from prober.proxies import Proxies
-from prober.redact import Redactor, shape
+from prober.redact import Redactor, Secret, shape
 from prober.runner import Options, sweep
 
 
@@ -36,6 +36,8 @@ def proxies(options: Options) -> Proxies:
 
 
 def environment(plan: Plan) -> tuple[tuple[str, str], ...]:
+    """What a ticket needs to know about where the sweep ran, and nothing that names the person or the machine:
+    no paths, user or host names, proxy hosts or NO_PROXY entries, no kernel release."""
     creds, options = plan.creds, plan.options
     key = f"{shape(creds.key.reveal()).describe()} from {creds.key_source}" if creds.key is not None else "none"
     cookies = "none"
@@ -44,6 +46,8 @@ def environment(plan: Plan) -> tuple[tuple[str, str], ...]:
         from prober.cookies import diagnose
 
         cookies = f"{creds.jar.kind}, {len(creds.jar.cookies)} cookies"
+        if creds.jar.left_out:
+            cookies += f" ({creds.jar.left_out:,} for other sites left out)"
         found = diagnose.diagnose(creds.jar, plan.probes, time.time())
         verdicts = [("Cookie verdict", f"{v.scheme.label}: {v.reason}") for v in found.verdicts]
         verdicts += [("Cookie warning", w) for w in found.warnings]
@@ -52,11 +56,17 @@ def environment(plan: Plan) -> tuple[tuple[str, str], ...]:
         ("Catalogue", f"{Path(plan.catalogue.path).name} (sha256 {plan.catalogue.sha256[:16]})"),
         ("Probes", str(len(plan.probes))),
         ("API key", key),
+        (
+            "Console token",
+            f"{shape(creds.console_token.reveal()).describe()} from {creds.console_token_source}"
+            if creds.console_token is not None
+            else "none",
+        ),
         ("Cookies", cookies),
         *verdicts,
         ("Python", platform.python_version()),
         ("aiohttp", version("aiohttp")),
-        ("OS", f"{platform.system()} {platform.release()} {platform.machine()}"),
+        ("OS", f"{platform.system()} {platform.machine()}"),
         ("Connect-to", ", ".join(str(r) for r in options.connect_to) or "none"),
         ("CA", "--cacert file" if options.cacert else "system trust store"),
         ("Proxy", proxies(options).describe()),
@@ -91,27 +101,64 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
 @contextmanager
 def _stop_on_signals(task: asyncio.Future[Any]) -> Iterator[None]:
-    """Ctrl-C and SIGTERM cancel the sweep task instead of killing the process, so the report is written."""
+    """Ctrl-C and SIGTERM cancel the sweep task instead of killing the process, so the report is written. The
+    handlers in place before (see `Deferred`) are put back afterwards, not the defaults."""
     loop = asyncio.get_running_loop()
-    installed = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, task.cancel)
-            installed.append(sig)
-        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or not POSIX
-            pass
+
+    def cancel(_signum: int, _frame: object) -> None:
+        loop.call_soon_threadsafe(task.cancel)
+
+    previous: dict[signal.Signals, Any] = {}
+    for sig in _SIGNALS:
+        with contextlib.suppress(ValueError):  # not the main thread: the caller's own handling stands
+            previous[sig] = signal.signal(sig, cancel)
     try:
         yield
     finally:
-        for sig in installed:
-            loop.remove_signal_handler(sig)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+class Deferred:
+    """While reports are rendered and written, SIGINT and SIGTERM are noted instead of killing the process, so an
+    interrupt after the sweep never loses the report (that phase is bounded: no step depends on server text size
+    beyond the caps). `received` says whether one came; the caller then exits 130."""
+
+    def __init__(self) -> None:
+        self.received = False
+        self._previous: dict[signal.Signals, Any] = {}
+
+    def _note(self, _signum: int, _frame: object) -> None:
+        self.received = True
+
+    def __enter__(self) -> Deferred:
+        for sig in _SIGNALS:
+            with contextlib.suppress(ValueError):  # not the main thread
+                self._previous[sig] = signal.signal(sig, self._note)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+def given(plan: Plan) -> list[Secret | str]:
+    """The credentials the user gave directly, secret whatever their shape: the key, the console token and any proxy
+    password."""
+    creds = plan.creds
+    given = [s for s in (creds.key, creds.console_token) if s is not None]
+    return [*given, *proxies(plan.options).secrets()]
 
 
 def redactor_for(plan: Plan) -> Redactor:
-    """Every secret the sweep holds: the key, the cookie values and any proxy password."""
-    return Redactor([*plan.creds.secrets(), *proxies(plan.options).secrets()])
+    """Every secret the sweep holds: cookie values that look like credentials, and the credentials given directly."""
+    jar = plan.creds.jar.secrets() if plan.creds.jar is not None else ()
+    return Redactor(jar, trusted=given(plan))
 
 
 async def execute(
@@ -119,7 +166,8 @@ async def execute(
     on_outcome: Callable[[Outcome], None] | None = None,
     baseline: Sweep | None = None,
 ) -> Sweep:
-    """Run the plan and return the redacted sweep; every report format renders from it.
+    """Run the plan and return the sweep; every report format renders from it. Server text was scrubbed as it
+    entered each outcome, so nothing here rewrites the finished data.
 
     SIGINT and SIGTERM stop the sweep; the data then holds the probes that finished, with `complete` false.
     """
@@ -154,12 +202,7 @@ async def execute(
     )
     if baseline is not None:
         result = replace(result, baseline=diff.compare(baseline, result))
-    # Redaction works on the plain report data, so every string of every field is scrubbed, keys included. The
-    # sweep's objects are dropped first, so a 10,000-probe report is held as text alone while it is scrubbed.
-    text = json.dumps(serial.dump(result), ensure_ascii=False)
-    del result, checked, outcomes
-    finished.clear()
-    return serial.load(redactor.json_text(text))
+    return result
 
 
 def run(

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from prober import quota as quotas
 from prober.model import Hop, OutcomeClass, Pairs, Quota, VendorError
 
-# Reference C5: the headers seen on DashScope responses that help the vendor find a request.
+# docs/vendor.md#diagnostic-headers: the headers seen on DashScope responses that help the vendor find a request.
 _DIAGNOSTIC_NAMES = frozenset(
     {
         "x-request-id",
@@ -25,7 +25,7 @@ _DIAGNOSTIC_NAMES = frozenset(
 )
 _DIAGNOSTIC_PREFIX = "x-dashscope-"
 
-# Reference A7 (login / passport hosts) and (b) (QwenCloud's login markers): a redirect to one of
+# docs/vendor.md#login-hosts (login / passport hosts and CodexBar's QwenCloud markers): a redirect to one of
 # these means the console wants a browser session.
 LOGIN_HOSTS: frozenset[str] = frozenset(
     {
@@ -38,7 +38,7 @@ LOGIN_HOSTS: frozenset[str] = frozenset(
     }
 )
 
-# Reference (b), "Login-page markers" (CodexBar's QwenCloud check): any one of these in the HTML ...
+# docs/vendor.md#shape-html-login (CodexBar's QwenCloud check): any one of these in the HTML ...
 _LOGIN_PAGE_MARKERS = (
     "passport.alibabacloud.com",
     "signin.aliyun.com",
@@ -56,19 +56,21 @@ _SAID_LIMIT = 90
 class Shape(StrEnum):
     """The body shapes parse_error recognises; the values are stored in VendorError.shape."""
 
-    FLAT = "flat"  # C4 native DashScope: {code, message, request_id}
-    OPENAI = "openai"  # C4 OpenAI-compatible envelope: {error: {code, message, type}}
-    ANTHROPIC = "anthropic"  # f.6 /apps/anthropic may answer {type: "error", error: {type, message}}
-    CONSOLE = "console"  # C1 / 0.1: {code: "ConsoleNeedLogin", ..., successResponse: false}
-    GATEWAY = "gateway"  # C1: data.errorCode such as BailianGateway.Login.NotLogined, data.success false
-    DATAV2 = "datav2"  # C1 / A4: data.DataV2.ret[0] not starting with "SUCCESS::"
-    PLAIN = "plain"  # 0.5 / C4: 405 {"error": "Coding Plan is currently only available for Coding Agents"}
-    HTML_LOGIN = "html_login"  # C1 / (b): an HTML login page instead of data
+    # Each shape is described under docs/vendor.md#shapes.
+    FLAT = "flat"  # native DashScope: {code, message, request_id}
+    OPENAI = "openai"  # OpenAI-compatible envelope: {error: {code, message, type}}
+    ANTHROPIC = "anthropic"  # /apps/anthropic may answer {type: "error", error: {type, message}}
+    CONSOLE = "console"  # {code: "ConsoleNeedLogin", ..., successResponse: false}
+    GATEWAY = "gateway"  # data.errorCode (BailianGateway.Login.NotLogined ...), data.success false
+    DATAV2 = "datav2"  # data.DataV2.ret[0] not starting with "SUCCESS::"
+    NESTED = "nested"  # any other {success: false, code or message} object inside an envelope
+    PLAIN = "plain"  # 405 {"error": "Coding Plan is currently only available for Coding Agents"}
+    HTML_LOGIN = "html_login"  # an HTML login page instead of data
     TEXT = "text"  # anything else non-JSON on an error status
 
 
 def diagnostics(headers: Iterable[tuple[str, str]]) -> Pairs:
-    """The vendor's diagnostic headers (reference C5), names lower-cased, in received order."""
+    """The vendor's diagnostic headers (docs/vendor.md#diagnostic-headers), names lower-cased, in received order."""
     picked: list[tuple[str, str]] = []
     for name, value in headers:
         lowered = name.strip().lower()
@@ -87,7 +89,7 @@ def parse_error(status: int, content_type: str | None, text: str) -> VendorError
     stripped = text.strip()
     if not stripped:
         return None
-    # Reference C1: "HTML body starting with `<`" is the console's login redirect page. A JSON body
+    # docs/vendor.md#shape-html-login: an HTML body starting with `<` is the console's login page. A JSON body
     # labelled text/html is still read as JSON, so only a body that does not parse counts as HTML by type.
     if stripped.startswith("<"):
         return _html(stripped)
@@ -121,17 +123,41 @@ def _shape(status: int, body: dict[str, object]) -> VendorError | None:
     found = _object_shape(body)
     if found is not None:
         return found
-    # Reference C1: the console may carry its answer as a JSON string in successResponse.body; decode()
-    # has expanded it, so look inside too.
+    # docs/vendor.md#shape-datav2-success: the console may carry its answer as a JSON string in
+    # successResponse.body; decode() has expanded it, so look inside too.
     wrapper = body.get("successResponse")
     inner = wrapper.get("body") if isinstance(wrapper, dict) else None
     if isinstance(inner, dict) and (found := _object_shape(inner)) is not None:
+        return found
+    # docs/vendor.md#errors-console: an error the shapes above do not know, deeper in an envelope (for example
+    # DataV2.data with success false under a SUCCESS ret), still shows its code and message.
+    if (found := _nested(body, 0)) is not None:
         return found
     # A JSON object on an error status with only a message (e.g. {"message":"Forbidden"}) still says why.
     message = _text_of(body, "message", "Message", "msg", "errorMessage", "errorMsg")
     if status >= 400 and message is not None:
         return VendorError(Shape.FLAT.value, None, message, _request_id(body))
     return None
+
+
+def _nested(value: object, depth: int) -> VendorError | None:
+    """The first mapping, depth first, that says `success: false` and gives a code or a message."""
+    if depth > quotas.MAX_DEPTH:
+        return None
+    if isinstance(value, dict):
+        if value.get("success") is False or value.get("Success") is False:
+            code = _code_of(value, "errorCode", "code", "Code", "ErrorCode")
+            if code is not None and code.lower() in _SUCCESS_CODES:
+                code = None
+            message = _text_of(value, "errorMsg", "errorMessage", "message", "Message", "msg")
+            if code is not None or message is not None:
+                return VendorError(Shape.NESTED.value, code, message, _request_id(value))
+        children: list[object] = list(value.values())
+    elif isinstance(value, list):
+        children = list(value)
+    else:
+        return None
+    return next((found for item in children if (found := _nested(item, depth + 1)) is not None), None)
 
 
 def _object_shape(body: dict[str, object]) -> VendorError | None:
@@ -141,7 +167,7 @@ def _object_shape(body: dict[str, object]) -> VendorError | None:
     if body.get("type") == "error" and isinstance(error, dict):
         return VendorError(Shape.ANTHROPIC.value, _code_of(error, "type"), _text_of(error, "message"), request_id)
     if isinstance(error, dict):
-        # C4: the OpenAI envelope's code may be null; its type then names the error.
+        # docs/vendor.md#shape-openai: the envelope's code may be null; its type then names the error.
         return VendorError(Shape.OPENAI.value, _code_of(error, "code", "type"), _text_of(error, "message"), request_id)
     if isinstance(error, str) and error.strip():
         return VendorError(Shape.PLAIN.value, None, error, request_id)
@@ -155,7 +181,7 @@ def _object_shape(body: dict[str, object]) -> VendorError | None:
     for holder in (data, body):
         if isinstance(holder, dict) and (found := _datav2(holder, request_id)) is not None:
             return found
-    # C2: a code (or statusCode) that is present and not a success value marks an error.
+    # docs/vendor.md#errors-console (CodexBar's rules): a code (or statusCode) present and not a success value.
     code = code or _code_of(body, "statusCode", "status_code")
     if code is not None and code.lower() not in _SUCCESS_CODES:
         return VendorError(Shape.FLAT.value, code, _message(body), request_id)
@@ -166,7 +192,7 @@ _SUCCESS_CODES = frozenset({"200", "0", "success", "ok"})
 
 
 def _gateway(holder: dict[str, object], request_id: str | None) -> VendorError | None:
-    # C1: {"data": {"success": false, "errorCode": "BailianGateway.Login.NotLogined", ...}}.
+    # docs/vendor.md#shape-not-logined: {"data": {"success": false, "errorCode": "BailianGateway.Login.NotLogined"}}.
     code = _code_of(holder, "errorCode")
     if code is None or holder.get("success") is True:
         return None
@@ -175,7 +201,7 @@ def _gateway(holder: dict[str, object], request_id: str | None) -> VendorError |
 
 
 def _datav2(holder: dict[str, object], request_id: str | None) -> VendorError | None:
-    # C1 / A4 (QCLI): success means ret[0] starts with "SUCCESS::"; otherwise "<code>::<message>".
+    # docs/vendor.md#shape-datav2-error: success means ret[0] starts with "SUCCESS::"; else "<code>::<message>".
     datav2 = holder.get("DataV2")
     ret = datav2.get("ret") if isinstance(datav2, dict) else None
     if not isinstance(ret, list) or not ret or not isinstance(ret[0], str):
@@ -204,7 +230,7 @@ def _text_of(holder: dict[str, object], *keys: str) -> str | None:
 
 
 def _code_of(holder: dict[str, object], *keys: str) -> str | None:
-    """A code as text; vendors send both strings and numbers (C2)."""
+    """A code as text; vendors send both strings and numbers (docs/vendor.md#errors-console)."""
     for key in keys:
         value = holder.get(key)
         if isinstance(value, str) and value.strip():
@@ -247,7 +273,7 @@ class _Answer:
 
     @property
     def words(self) -> str:
-        """The vendor's code and message, lower-cased: C4 says match by substring, never by equality."""
+        """The vendor's code and message, lower-cased: match by substring, never by equality (docs/vendor.md#shapes)."""
         if self.error is None:
             return ""
         return f"{self.error.code or ''} {self.error.message or ''}".lower()
@@ -261,7 +287,7 @@ def _head(answer: _Answer) -> str:
 
 
 def _said(answer: _Answer) -> str | None:
-    """The vendor's message, cleaned for one line (C4: trailing spaces and a 'For details' suffix)."""
+    """The vendor's message, cleaned for one line (docs/vendor.md#shapes: trailing spaces, a 'For details' suffix)."""
     if answer.error is None or not answer.error.message:
         return None
     text = " ".join(answer.error.message.split())
@@ -294,7 +320,7 @@ def _redirected(answer: _Answer) -> Hop | None:
     return next((h for h in answer.hops if 300 <= h.status < 400 and h.location), None)
 
 
-# --- Rule 1. Reference A7/(b): a redirect to a passport host means the console wants a browser login.
+# --- Rule 1. docs/vendor.md#login-hosts: a redirect to a passport host means the console wants a browser login.
 def _redirect_to_login(answer: _Answer) -> Verdict | None:
     for hop in answer.hops:
         target = host(hop.location)
@@ -313,11 +339,38 @@ def _redirect_to_login(answer: _Answer) -> Verdict | None:
     return None
 
 
+# --- Rule 2. docs/vendor.md#console-token-errors: NoPermission on the CLI gateway answers an sk-sp- key and an
+# expired console token alike; the body is not quoted anywhere, so the code is looked for in every shape.
+def _no_permission(answer: _Answer) -> Verdict | None:
+    if "nopermission" not in answer.words:
+        return None
+    return (
+        OutcomeClass.KEY_REJECTED,
+        f"{_head(answer)}: this credential is not accepted here ({_credential(answer)} was sent); "
+        "the console CLI gateway takes only an unexpired console access token",
+    )
+
+
+def _credential(answer: _Answer) -> str:
+    """The credential the first request carried, as the hop recorded it."""
+    first = answer.hops[0] if answer.hops else None
+    if first is None:
+        return "no credential"
+    if first.key_sent:
+        return "the API key"
+    # The catalogue refuses Authorization in `headers:`, so a sent Authorization that is not the key is the token.
+    if "Authorization" in first.sent:
+        return "the console access token"
+    if first.cookies_sent:
+        return "the browser session"
+    return "no credential"
+
+
 _STALE = "the sec_token or session is stale: reload the console and export fresh cookies"
 _TPM = "tokens-per-minute throttle, not plan exhaustion (oh-my-pi #8476)"
 
-# Reference C1 (console gateway payloads), C2 (string code containing "needlogin"/"login" or a message
-# with "log in"/"login") and WCB's "10032390::No Authority"; each row: (marker, meaning).
+# docs/vendor.md#errors-console (console payloads, CodexBar's "login" rules, Win-CodexBar's "10032390::No
+# Authority") and #shape-stale-token; each row: (marker, meaning).
 _LOGIN_MARKERS: tuple[tuple[str, str], ...] = (
     ("needlogin", "this console gateway takes only a browser login session, not an API key (CodexBar #612)"),
     (
@@ -335,7 +388,7 @@ _LOGIN_MARKERS: tuple[tuple[str, str], ...] = (
 )
 
 
-# --- Rule 2. Reference 0.1, C1, C2: console login markers; an HTML login page without a redirect (C1).
+# --- Rule 3. docs/vendor.md#errors-console: console login markers; an HTML login page without a redirect.
 def _console_login(answer: _Answer) -> Verdict | None:
     if answer.shape == Shape.HTML_LOGIN:
         return (
@@ -346,11 +399,24 @@ def _console_login(answer: _Answer) -> Verdict | None:
         return None
     for marker, meaning in _LOGIN_MARKERS:
         if marker in answer.words:
-            return OutcomeClass.CONSOLE_LOGIN_REQUIRED, f"{_head(answer)}: {meaning}"
+            return OutcomeClass.CONSOLE_LOGIN_REQUIRED, f"{_head(answer)}: {_without_ticket(answer) or meaning}"
     return None
 
 
-# Reference C4 (Coding-Plan-specific errors): the three plan windows, and the weekly reset time.
+_TICKET = "login_aliyunid_ticket"
+
+
+def _without_ticket(answer: _Answer) -> str | None:
+    """Why NotLogined came when the cookies sent lacked the CN ticket (docs/vendor.md#conflict-intl-cookies)."""
+    sent = answer.hops[0].cookies_sent if answer.hops else ()
+    if not sent or _TICKET in sent or "notlogined" not in answer.words:
+        return None
+    return (
+        f"no login session: {_TICKET} absent from the {len(sent)} cookies sent; INTL passport sessions have none (#612)"
+    )
+
+
+# docs/vendor.md#errors-coding-plan: the three plan windows, and the weekly reset time.
 _PLAN_WINDOWS: tuple[tuple[str, str], ...] = (
     ("hour allocated quota exceeded", "the 5-hour Coding Plan quota is used up; the window slides"),
     (
@@ -360,7 +426,7 @@ _PLAN_WINDOWS: tuple[tuple[str, str], ...] = (
     ("month allocated quota exceeded", "the monthly Coding Plan quota is used up"),
 )
 
-# Reference C4 (429 code pairs, rate-limit doc): throttles that clear by themselves.
+# docs/vendor.md#errors-inference (429 codes, rate-limit doc): throttles that clear by themselves.
 _THROTTLES: tuple[tuple[str, str], ...] = (
     ("concurrency allocated quota exceeded", "too many concurrent requests; retryable"),
     ("request rate increased too quickly", "burst protection tripped; ramp up more slowly"),
@@ -373,8 +439,8 @@ _THROTTLES: tuple[tuple[str, str], ...] = (
 )
 
 
-# --- Rule 3. Reference 0.5, C4: "<window> allocated quota exceeded" is the plan running out. The body
-# shape of that error on the coding hosts is unknown (section f, item 6), so the text decides, not the 429.
+# --- Rule 4. docs/vendor.md#throttles: "<window> allocated quota exceeded" is the plan running out. The body
+# shape of that error on the coding hosts is unknown (docs/vendor.md#unknown-429-shapes), so the text decides.
 def _quota_exhausted(answer: _Answer) -> Verdict | None:
     if answer.status < 400:
         return None
@@ -384,7 +450,7 @@ def _quota_exhausted(answer: _Answer) -> Verdict | None:
     return None
 
 
-# --- Rule 4. Reference C4: every other 429 (and any Throttling.* code) is a throttle, not exhaustion;
+# --- Rule 5. docs/vendor.md#throttles: every other 429 (and any Throttling.* code) is a throttle, not exhaustion;
 # the TPM throttle reuses "You exceeded your current quota" text, so that text alone is not exhaustion.
 def _rate_limited(answer: _Answer) -> Verdict | None:
     throttled = answer.status == 429 or (answer.status >= 400 and (answer.code or "").lower().startswith("throttling"))
@@ -394,7 +460,7 @@ def _rate_limited(answer: _Answer) -> Verdict | None:
     return OutcomeClass.RATE_LIMITED, f"{_head(answer)}: {meaning}"
 
 
-# --- Rule 5. Reference 0.5, C4: the coding hosts refuse clients that are not coding agents with 405.
+# --- Rule 6. docs/vendor.md#agent-gate: the coding hosts refuse clients that are not coding agents with 405.
 def _method(answer: _Answer) -> Verdict | None:
     if answer.status >= 400 and "only available for coding agents" in answer.words:
         return (
@@ -406,13 +472,13 @@ def _method(answer: _Answer) -> Verdict | None:
     return None
 
 
-# Reference C4: PascalCase and snake_case name the same error; AccessDenied has dotted variants.
+# docs/vendor.md#errors-inference: PascalCase and snake_case name the same error; AccessDenied has dotted variants.
 _INVALID_KEY_CODES = ("invalidapikey", "invalid_api_key")
 _DENIED_CODES = ("accessdenied", "access_denied")
 _KEY_MESSAGES = ("invalid access token", "invalid api-key", "no api-key provided", "incorrect api key")
 
 
-# --- Rule 6. Reference C4 (401/403 code pairs, Coding-Plan FAQ) and A5 (auth-header note).
+# --- Rule 7. docs/vendor.md#errors-inference, #errors-coding-plan and #x-api-key-note.
 def _key_rejected(answer: _Answer) -> Verdict | None:
     words = answer.words
     code = (answer.code or "").lower()
@@ -440,7 +506,7 @@ def _key_rejected(answer: _Answer) -> Verdict | None:
     return OutcomeClass.KEY_REJECTED, f"{_head(answer)}: {meaning}"
 
 
-# --- Rule 7. Reference C4: 404 is a wrong path or an unknown model (ModelNotFound / model_not_found).
+# --- Rule 8. docs/vendor.md#errors-inference: 404 is a wrong path or an unknown model (ModelNotFound).
 def _not_found(answer: _Answer) -> Verdict | None:
     if answer.status != 404:
         return None
@@ -449,7 +515,7 @@ def _not_found(answer: _Answer) -> Verdict | None:
     return OutcomeClass.NOT_FOUND, f"{_head(answer)}: no such endpoint on this host{_quoted(answer)}"
 
 
-# Reference C1, C4, A4: what known business and client codes mean, for the catch-all rules below.
+# docs/vendor.md#errors-console, #shape-datav2-error, #errors-inference: what known codes mean, for the rules below.
 _MEANINGS: dict[str, str] = {
     "bailiangateway.workspace.notauthorised": (
         "workspace permission problem (often a missing sec_token or wrong switchAgent), not a bad credential"
@@ -473,7 +539,7 @@ def _meaning(answer: _Answer, fallback: str) -> str:
     return said if said is not None else fallback
 
 
-# --- Rule 8. Any other 4xx, an unfollowed 3xx, or an odd status.
+# --- Rule 9. Any other 4xx, an unfollowed 3xx, or an odd status.
 def _client_error(answer: _Answer) -> Verdict | None:
     status = answer.status
     if 300 <= status < 400:
@@ -487,30 +553,34 @@ def _client_error(answer: _Answer) -> Verdict | None:
     return None
 
 
-# --- Rule 9. 5xx: the vendor's side failed.
+# --- Rule 10. 5xx: the vendor's side failed.
 def _server_error(answer: _Answer) -> Verdict | None:
     if answer.status >= 500:
         return OutcomeClass.SERVER_ERROR, f"{_head(answer)}: {_meaning(answer, 'server error')}"
     return None
 
 
-# --- Rule 10. Reference C1: 2xx can still carry a business error (Workspace.NotAuthorised, DataV2 ret).
+# --- Rule 11. docs/vendor.md#errors-console: 2xx can still carry a business error (Workspace.NotAuthorised, DataV2).
 def _business_error(answer: _Answer) -> Verdict | None:
     if answer.error is None:
         return None
     return OutcomeClass.CLIENT_ERROR, f"{_head(answer)}: {_meaning(answer, 'the body reports an error')}"
 
 
-# --- Last rule. Reference 0.2: a 2xx with the quota payload; otherwise a plain success.
+# --- Last rule. docs/vendor.md#quota-payload: a 2xx with the quota payload; otherwise a plain success.
 def _ok(answer: _Answer) -> Verdict:
     if answer.quota is None:
         return OutcomeClass.OK, f"{answer.status}: success"
     about = ", ".join(x for x in (answer.quota.plan, answer.quota.status) if x)
     suffix = f" ({about})" if about else ""
     if not answer.quota.windows:
-        # C2: an active plan without counters is shown by name only.
+        # docs/vendor.md#instance-choice: an active plan without counters is shown by name only.
         return OutcomeClass.OK, f"{answer.status}: quota payload without counters{suffix}"
-    return OutcomeClass.OK, f"{answer.status}: quota {quotas.summary(answer.quota)}{suffix}"
+    line = f"{answer.status}: quota {quotas.summary(answer.quota)}{suffix}"
+    # docs/vendor.md#five-hour-trailing: say why a rolling window has no reset time, when the line has room.
+    rolling = [w.name for w in answer.quota.windows if w.rolling]
+    note = f"; rolling: the {' and '.join(rolling)} window slides and has no reset time" if rolling else ""
+    return OutcomeClass.OK, line + note if len(line + note) <= _LINE_LIMIT else line
 
 
 def _quoted(answer: _Answer) -> str:
@@ -521,6 +591,7 @@ def _quoted(answer: _Answer) -> str:
 # The rules in priority order; the first that returns a verdict wins, and _ok answers when none does.
 _RULES: tuple[Callable[[_Answer], Verdict | None], ...] = (
     _redirect_to_login,
+    _no_permission,
     _console_login,
     _quota_exhausted,
     _rate_limited,

@@ -32,7 +32,7 @@ COOKIES = {
     "atpsida": ("Domain=.example.test; Path=/", ("example.test", False, False, False, False)),
 }
 VALUES = {name: f"{name}-value-{n}" for n, name in enumerate(COOKIES)}
-BROWSER_FLAGS = [  # /work/.library/env/machines/python.md: how Chromium runs headless on a closed network
+BROWSER_FLAGS = [  # headless Chromium as root on a closed network: no sandbox, GPU, QUIC or background traffic
     "--headless",
     "--no-sandbox",
     "--disable-gpu",

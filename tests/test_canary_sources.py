@@ -97,7 +97,8 @@ def build(source: str, directory: Path) -> tuple[list[str], dict[str, str]]:
         return ["--cookie-header-env", HEADER_ENV, "--cookie-domain", "example.test"], {HEADER_ENV: header}
     else:
         raise AssertionError(source)
-    return ["--cookies", str(path)], {}
+    # example.test is outside Alibaba's domains: without --cookie-domain the jar would keep none of these cookies.
+    return ["--cookies", str(path), "--cookie-domain", "example.test"], {}
 
 
 SOURCES = [
@@ -150,6 +151,7 @@ def test_no_cookie_canary_in_any_output(
     )
     assert diagnosis.returncode == 0, diagnosis.stderr
     assert "login_aliyunid_ticket" in diagnosis.stdout
+    assert "kept 2 cookies" in diagnosis.stdout and "left out 0 for other sites" in diagnosis.stdout
 
     # Every canary really reached the hostile server (and came back in its answers): not a vacuous pass.
     values = list(canaries(source).values())
@@ -172,9 +174,9 @@ TOKEN_CATALOGUE = """\
 version: 1
 probes:
   - id: dashboard
-    description: a hostile dashboard embedding the session's sec_token
+    description: a hostile dashboard embedding the session's sec_token, a credentialed answer
     url: https://console.example.test/dashboard
-    auth: none
+    auth: cookies
     capture:
       sec_token:
         - body: 'SEC_TOKEN:\\s*"([^"]+)"'
@@ -253,6 +255,11 @@ def test_no_captured_token_in_any_output(
         "md,json,junit",
         "--out",
         str(out),
+        "--cookie-header-env",
+        HEADER_ENV,
+        "--cookie-domain",
+        "console.example.test",
+        env={HEADER_ENV: "session=CANARYsession-4d2f9a0b"},
     )
     assert result.returncode == 0, result.stdout + result.stderr
     # The token was captured and sent in all four places and in the redirect: not a vacuous pass.

@@ -46,7 +46,7 @@ def test_each_capture_source(source: CaptureSource, arg: str, expected: str) -> 
         {"sec_token": "from-set-cookie"},
         {"login_aliyunid_csrf": "from-jar"},
     )
-    assert found == {"v": expected}
+    assert found == {"v": (expected, source)}
 
 
 def test_the_first_capture_that_yields_wins_in_order() -> None:
@@ -55,7 +55,8 @@ def test_the_first_capture_that_yields_wins_in_order() -> None:
         Capture("t", CaptureSource.JSON, "secToken"),
         Capture("t", CaptureSource.COOKIE, "sec_token"),
     ]
-    assert capture.extract(ways, "<html>login</html>", [], {}, {"sec_token": "cookie-value"}) == {"t": "cookie-value"}
+    found = capture.extract(ways, "<html>login</html>", [], {}, {"sec_token": "cookie-value"})
+    assert found == {"t": ("cookie-value", CaptureSource.COOKIE)}
 
 
 def test_fill_encodes_each_place() -> None:

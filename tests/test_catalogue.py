@@ -275,7 +275,8 @@ BAD = {
         "8: probe 'policies': key style 'basic' is not one of bearer, x-api-key, x-dashscope-api-key"
     ),
     "bad_auth_kind.yaml": (
-        "8: probe 'policies': auth 'token' is not one of none, cookies, key, {key: STYLE}, {key: [STYLE, ...]}, "
+        "8: probe 'policies': auth 'token' is not one of none, cookies, console-token, key, {key: STYLE}, "
+        "{key: [STYLE, ...]}, "
         "with STYLE one of bearer, x-api-key, x-dashscope-api-key"
     ),
     "bad_credential_header.yaml": (
@@ -315,6 +316,10 @@ BAD = {
     "bad_yaml_unclosed.yaml": "7:11: expected ',' or '}', but got ':' (while parsing a flow mapping at line 6)",
     "bad_tab_indent.yaml": "7:1: found character '\\t' that cannot start any token (while scanning for the next token)",
     "bad_three_problems.yaml": "8: probe 'policies': unknown key 'methd', did you mean 'method'?",
+    "bad_alias_bomb.yaml": (
+        "10:9: alias *f makes the aliases repeat more than 1,000,000 values in all "
+        "(aliases of aliases multiply: a 'billion laughs')"
+    ),
 }
 
 

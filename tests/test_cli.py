@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -169,24 +170,36 @@ def test_demo_reproduces_the_bug_report_findings(tmp_path: Path) -> None:
     assert result.exit_code == 0
     markdown = (tmp_path / "demo.md").read_text()
     rows = [line for line in markdown.splitlines() if line.startswith("| `")]
-    parsed = [tuple(cell.strip() for cell in row.strip("|").split(" | ")) for row in rows]
+    cells = [[cell.strip() for cell in row.strip("|").split(" | ")] for row in rows]
+    # The result column as a reader sees it: server values (codes, hosts) are code spans in the Markdown.
+    parsed = [(endpoint, re.sub(r"`([^`]+)`", r"\1", result)) for endpoint, result in cells]
     assert parsed[: len(BUG_REPORT_TABLE)] == BUG_REPORT_TABLE
     table = dict(parsed)
     # #612 §1: the key on the console gateway, in each of the three header styles.
     for style in ("bearer", "x-api-key", "x-dashscope-api-key"):
         cell = f"`POST modelstudio.console.alibabacloud.com/data/api.json` ({style})"
         assert table[cell] == "200 ConsoleNeedLogin"
-    # #612 §2: INTL passport cookies on the RPC host end at the passport login page.
+    # #612 §2: INTL passport cookies are no session: the RPC host answers NotLogined (the newer reports; #612's 302
+    # is the rpc-login-redirect scenario, docs/vendor.md#conflict-logged-out-rpc) and the dashboard redirects.
     assert (
         table["`POST bailian-singapore-cs.alibabacloud.com/data/api.json` (console-rpc-intl)"]
-        == "302 → passport.alibabacloud.com"
+        == "200 BailianGateway.Login.NotLogined"
     )
+    assert table["`modelstudio.console.alibabacloud.com/ap-southeast-1/`"] == "302 → passport.alibabacloud.com"
     # The sec_token chain explains why the gateway call could not even be made.
     assert table["`POST bailian-singapore-cs.alibabacloud.com/data/api.json` (console-rpc-intl-token)"].startswith(
         "skipped: no sec_token: dashboard-intl redirected to login (302 → passport.alibabacloud.com)"
     )
     # #612 §4: the sk-sp key works for inference, with no rate-limit headers.
     assert table["`POST coding-intl.dashscope.aliyuncs.com/apps/anthropic/v1/messages` (bearer)"] == "200"
+    # The route that does work for INTL (docs/vendor.md#intl-quota): the fake console token reads the three windows on
+    # the CLI gateway, where the sk-sp key as the Bearer gets NoPermission.
+    gateway = "`POST bailian-singapore-cs.alibabacloud.com/cli/api.json`"
+    assert table[f"{gateway} (cli-gateway-intl)"] == (
+        "200 · quota 5h 120/6000 (rolling) · week 3400/45000 · month 12000/90000"
+    )
+    assert table[f"{gateway} (bearer)"] == "200 NoPermission"
+    assert "| Console token | `other…` (" in markdown
     assert "Expectations:" in markdown and " 0 unexpected" in markdown
 
 

@@ -376,7 +376,11 @@ def test_detect_netscape_by_content(tmp_path: Path) -> None:
     [
         ("a=1", "https://h.example/x/y", ("a", "1", "h.example", True, "/x", False, False, None)),
         ("a=1; Path=relative", "https://h.example/", ("a", "1", "h.example", True, "/", False, False, None)),
-        ("a=1; Domain=.Example; secure", "https://h.example/", ("a", "1", "example", False, "/", True, False, None)),
+        (
+            "a=1; Domain=.H.Example; secure",
+            "https://w.h.example/",
+            ("a", "1", "h.example", False, "/", True, False, None),
+        ),
         ("a = 1 ; HttpOnly", "https://h.example/", ("a", "1", "h.example", True, "/", False, True, None)),
         (
             "a=1; Expires=Wed, 21 Oct 2026 07:28:00 GMT",
@@ -409,7 +413,9 @@ def test_set_cookie_attributes(header: str, url: str, expected: tuple[object, ..
     ) == expected
 
 
-@pytest.mark.parametrize("header", ["novalue", "=1", "a=1; Domain=other.example", "a=1; Domain=example.com"])
+@pytest.mark.parametrize(
+    "header", ["novalue", "=1", "a=1; Domain=other.example", "a=1; Domain=example.com", "a=1; Domain=.example"]
+)
 def test_set_cookie_ignored(header: str) -> None:
     assert setcookie.parse(header, "https://h.example/", NOW) is None
 

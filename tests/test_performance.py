@@ -165,16 +165,10 @@ def _report_sweep(count: int) -> Sweep:
     )
 
 
-def test_redaction_is_linear_and_compiles_its_pattern_once() -> None:
-    sweeps = {n: serial.dump(_report_sweep(n)) for n in (200, 800)}
-    redactor = Redactor([Secret("cookie-value-000001"), Secret("sk-sp-" + "k" * 26)])
-    # The usual path is one regex pass over the report's JSON text: a few calls, not one per string (there are
-    # over 10,000 strings in 800 outcomes; garbage collection can add a few dozen calls of its own).
-    assert _calls(lambda: redactor.data(sweeps[800])) < 400
-    # The fallback walk (taken only if a replacement broke the JSON) visits each string once.
-    growth = _growth(lambda n: redactor._walk(sweeps[n]))
-    assert growth < 4.5, f"redacting 4x the outcomes made {growth:.1f}x the calls"
-    # One regex pass per string, whatever its length: no per-string compile, no per-secret loop.
+def test_scrubbing_a_string_costs_one_pass_whatever_its_length() -> None:
+    """Server text is scrubbed as it enters an outcome, one normalising pass and one automaton scan per string:
+    the number of calls does not grow with the string (only with the escapes and matches in it)."""
+    redactor = Redactor([Secret("cookie-value-000001")], trusted=[Secret("sk-sp-" + "k" * 26)])
     short, long = "a" * 100, "a" * 100_000
     redactor.text(short)
     assert _calls(lambda: redactor.text(long)) == _calls(lambda: redactor.text(short))

@@ -147,7 +147,7 @@ def test_netrc_credentials_are_never_added(
 
 
 def test_a_proxy_password_never_reaches_an_output(tmp_path: Any) -> None:
-    """The environment row shows the proxy without its user info, and error texts are scrubbed of its password."""
+    """The environment row says a proxy was used, never its host or user info; error texts carry no password."""
     import subprocess
     import sys
 
@@ -178,8 +178,32 @@ def test_a_proxy_password_never_reaches_an_output(tmp_path: Any) -> None:
     )
     assert result.returncode == 0, result.stderr
     texts = [result.stdout, result.stderr, *(p.read_text() for p in out.iterdir())]
-    assert any("http://127.0.0.1:9" in t for t in texts)  # the proxy is reported, without its user info
-    assert all(password not in t and "someone:" not in t for t in texts)
+    import json
+
+    environment = dict(json.loads(next(out.glob("*.json")).read_text())["environment"])
+    assert environment["Proxy"] == "--proxy (http)"  # reported, without host, user or password
+    assert all(password not in t and "someone" not in t for t in texts)
+
+
+def test_a_proxy_password_that_would_be_misparsed_is_refused_without_echoing_it(tmp_path: Any) -> None:
+    """`#`, `/` or `?` in a password make every URL parser take part of it for the host (issue 9, finding 3)."""
+    import subprocess
+    import sys
+
+    password = "pa#ss/wo?rd"
+    result = subprocess.run(
+        [sys.executable, "-m", "prober", "run", "--out", str(tmp_path), "--proxy", f"http://u:{password}@127.0.0.1:9"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**__import__("os").environ, "DASHSCOPE_API_KEY": "sk-sp-" + "p" * 30},
+    )
+    assert result.returncode == 2, result.stderr
+    assert "must be percent-encoded" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "pa#ss" not in result.stderr + result.stdout and "wo?rd" not in result.stderr + result.stdout
+    assert not list(tmp_path.glob("*.md"))
 
 
 def test_the_demo_ignores_proxies_from_the_environment(tmp_path: Any) -> None:
@@ -198,4 +222,4 @@ def test_the_demo_ignores_proxies_from_the_environment(tmp_path: Any) -> None:
         env=env,
     )
     assert result.returncode == 0, result.stderr
-    assert "| `dashscope-intl.aliyuncs.com/api/v1/models` | 401 InvalidApiKey |" in (tmp_path / "demo.md").read_text()
+    assert "| `dashscope-intl.aliyuncs.com/api/v1/models` | 401 `InvalidApiKey` |" in (tmp_path / "demo.md").read_text()

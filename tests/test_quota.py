@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from prober import quota
 from prober.model import Quota, QuotaWindow
 
-# Reference 0.2 and the Coding Plan limits table (Pro: 6000 / 45000 / 90000, as in the WCB fixture).
+# docs/vendor.md#quota-payload and #quota-limits (Pro: 6000 / 45000 / 90000, as in Win-CodexBar's fixture).
 PRO_INFO = {
     "per5HourUsedQuota": 12,
     "per5HourTotalQuota": 6000,
@@ -33,7 +33,8 @@ PRO_QUOTA = Quota(
     plan="Coding Plan Pro",
     status="VALID",
     windows=(
-        QuotaWindow("5h", 12, 6000, "2026-11-29T13:00:00Z"),
+        # docs/vendor.md#five-hour-trailing: the 5-hour refresh time is the server's clock, so no reset is shown.
+        QuotaWindow("5h", 12, 6000, None, rolling=True),
         QuotaWindow("week", 300, 45000, "2026-11-29T16:00:00Z"),
         QuotaWindow("month", 900, 90000, "2026-12-31T16:00:00Z"),
     ),
@@ -47,13 +48,13 @@ def _body(value: object) -> str:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        # Reference C1: "data sits directly under data.codingPlanInstanceInfos".
+        # docs/vendor.md#shape-datav2-success: older summaries put the payload directly under data.
         pytest.param(
             _body({"code": "200", "data": {"codingPlanInstanceInfos": [PRO_INSTANCE]}}),
             PRO_QUOTA,
             id="under-data",
         ),
-        # Reference A4: QCLI's envelope, {code:"200", data:{DataV2:{ret:["SUCCESS::…"], data:{data:{…}}}}}.
+        # docs/vendor.md#qwencloud-cli-gateway: {code:"200", data:{DataV2:{ret:["SUCCESS::…"], data:{data:{…}}}}}.
         pytest.param(
             _body(
                 {
@@ -69,7 +70,7 @@ def _body(value: object) -> str:
             PRO_QUOTA,
             id="datav2-envelope",
         ),
-        # Reference C1: "arrives as a JSON string inside successResponse.body".
+        # docs/vendor.md#shape-datav2-success: or as a JSON string inside successResponse.body.
         pytest.param(
             _body({"successResponse": {"body": _body({"data": {"codingPlanInstanceInfos": [PRO_INSTANCE]}})}}),
             PRO_QUOTA,
@@ -80,7 +81,7 @@ def _body(value: object) -> str:
             PRO_QUOTA,
             id="string-embedded-twice",
         ),
-        # Reference C2: VALID/ACTIVE +3 beats EXPIRED -1, whatever the order.
+        # docs/vendor.md#instance-choice: VALID/ACTIVE +3 beats EXPIRED -1, whatever the order.
         pytest.param(
             _body(
                 {
@@ -109,7 +110,7 @@ def _body(value: object) -> str:
             Quota(plan="b", status=None, windows=()),
             id="isActive-scores-and-planName",
         ),
-        # Reference C2 aliases: perFiveHour*, perMonth*; seconds below 1e12; ISO and naive strings.
+        # docs/vendor.md#quota-payload aliases perFiveHour*, perMonth*; #quota-timestamps: seconds, ISO, naive.
         pytest.param(
             _body(
                 {
@@ -133,7 +134,7 @@ def _body(value: object) -> str:
                 plan="starter",
                 status="ACTIVE",
                 windows=(
-                    QuotaWindow("5h", 5, 1200, "2026-11-29T13:00:00Z"),
+                    QuotaWindow("5h", 5, 1200, None, rolling=True),
                     QuotaWindow("week", None, None, "2026-11-30T00:00:00Z"),
                     QuotaWindow("month", 7, None, "2026-11-30T16:00:00Z"),
                 ),
@@ -142,16 +143,108 @@ def _body(value: object) -> str:
         ),
         pytest.param(
             _body({"codingPlanInstanceInfos": [{"status": "VALID", "per5HourUsedQuota": 3}]}),
-            Quota(plan=None, status="VALID", windows=(QuotaWindow("5h", 3, None, None),)),
+            Quota(plan=None, status="VALID", windows=(QuotaWindow("5h", 3, None, None, rolling=True),)),
             id="counters-on-the-instance-itself",
         ),
         pytest.param(
-            _body({"codingPlanInstanceInfos": [{"codingPlanQuotaInfo": {"per5HourQuotaNextRefreshTime": "soon"}}]}),
-            Quota(plan=None, status=None, windows=(QuotaWindow("5h", None, None, None),)),
+            _body({"codingPlanInstanceInfos": [{"codingPlanQuotaInfo": {"perWeekQuotaNextRefreshTime": "soon"}}]}),
+            Quota(plan=None, status=None, windows=(QuotaWindow("week", None, None, None),)),
             id="bad-time-kept-as-none",
         ),
+        # docs/vendor.md#shape-datav2-success: the full envelope as captured, payload at data.DataV2.data.data.
+        pytest.param(
+            _body(
+                {
+                    "code": "200",
+                    "data": {
+                        "DataV2": {
+                            "ret": ["SUCCESS::接口调用成功"],
+                            "data": {
+                                "msg": "Success.",
+                                "code": "SUCCESS",
+                                "success": True,
+                                "requestId": "r",
+                                "data": {"codingPlanInstanceInfos": [PRO_INSTANCE]},
+                            },
+                        },
+                        "success": True,
+                        "httpStatus": 200,
+                        "errorCode": "",
+                        "errorMsg": "",
+                    },
+                    "httpStatusCode": "200",
+                    "successResponse": True,
+                }
+            ),
+            PRO_QUOTA,
+            id="full-envelope",
+        ),
+        # Counters at any depth of the instance: the quota info nested one level further, the instance's own last.
+        pytest.param(
+            _body(
+                {
+                    "codingPlanInstanceInfos": [
+                        {
+                            "status": "VALID",
+                            "perWeekUsedQuota": 1,
+                            "detail": {"quota": {"perWeekUsedQuota": 2, "perWeekTotalQuota": 9000}},
+                            "codingPlanQuotaInfo": {"perBillMonthUsedQuota": 3},
+                        }
+                    ]
+                }
+            ),
+            Quota(
+                plan=None,
+                status="VALID",
+                windows=(QuotaWindow("week", 1, 9000, None), QuotaWindow("month", 3, None, None)),
+            ),
+            id="counters-at-any-depth",
+        ),
+        # docs/vendor.md#token-plan-monthly: the single monthly window, a ratio, in the full envelope.
+        pytest.param(
+            _body(
+                {
+                    "code": "200",
+                    "data": {
+                        "DataV2": {
+                            "ret": ["SUCCESS::ok"],
+                            "data": {"data": {"per1MonthPercentage": 0.125, "per1MonthResetTime": 1798732800000}},
+                        }
+                    },
+                }
+            ),
+            Quota(
+                plan=quota.TOKEN_PLAN,
+                status=None,
+                windows=(QuotaWindow("month", None, None, "2026-12-31T16:00:00Z", percent=12.5),),
+            ),
+            id="token-plan-monthly",
+        ),
+        # docs/vendor.md#token-plan-usage: the older 5-hour and weekly ratios; a non-number is no window.
+        pytest.param(
+            _body(
+                {
+                    "data": {
+                        "per5HourPercentage": 0.5,
+                        "per5HourResetTime": 1795957200000,
+                        "per1WeekPercentage": "0.0333",
+                        "per1MonthPercentage": None,
+                    }
+                }
+            ),
+            Quota(
+                plan=quota.TOKEN_PLAN,
+                status=None,
+                windows=(
+                    QuotaWindow("5h", None, None, "2026-11-29T13:00:00Z", percent=50.0),
+                    QuotaWindow("week", None, None, None, percent=3.3),
+                ),
+            ),
+            id="token-plan-five-hour-and-week",
+        ),
+        pytest.param(_body({"data": {"per1MonthResetTime": 1798732800000}}), None, id="token-plan-no-percentage"),
         pytest.param(_body({"codingPlanInstanceInfos": []}), None, id="empty-list"),
-        # Reference C1: the console's login answer holds no quota.
+        # docs/vendor.md#shape-console-need-login: the console's login answer holds no quota.
         pytest.param(
             ('{"code":"ConsoleNeedLogin","message":"You need to log in.","requestId":"1","successResponse":false}'),
             None,
@@ -170,7 +263,17 @@ def test_parse(text: str, expected: Quota | None) -> None:
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        pytest.param(PRO_QUOTA, "5h 12/6000 · week 300/45000 · month 900/90000", id="pro"),
+        pytest.param(PRO_QUOTA, "5h 12/6000 (rolling) · week 300/45000 · month 900/90000", id="pro"),
+        pytest.param(
+            Quota("Token Plan", None, (QuotaWindow("month", None, None, None, percent=12.5),)),
+            "month 12.5%",
+            id="percent-only",
+        ),
+        pytest.param(
+            Quota(None, None, (QuotaWindow("week", None, None, None, percent=100.0),)),
+            "week 100%",
+            id="percent-whole",
+        ),
         pytest.param(Quota(None, None, (QuotaWindow("week", None, 9000, None),)), "week ?/9000", id="unknown-used"),
         pytest.param(Quota("pro", "VALID", ()), "no counters", id="no-windows"),
     ],

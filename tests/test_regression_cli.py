@@ -127,7 +127,7 @@ def test_run_with_baseline_reports_changes_and_fails_on_changed(replica, tmp_pat
     assert "Failed (--fail-on changed)" in result.stderr
     markdown = _report(tmp_path, "new", ".md").read_text()
     assert "## Changes since" in markdown
-    assert "console-rpc-intl" in markdown.split("## Changes since")[1].split("## Results")[0]
+    assert "dashboard-intl" in markdown.split("## Changes since")[1].split("## Results")[0]
     # The same run with --fail-on none exits 0, and the GitHub job summary gets the short report.
     again = _sweep(tmp_path, changed, "again", "--baseline", str(baseline), "--fail-on", "none")
     assert again.returncode == 0

@@ -36,7 +36,14 @@ INTL_PASSPORT_COOKIES = {
 CN_TICKET_COOKIES = {"login_aliyunid_ticket": "ticket", "login_aliyunid_pk": "1000000000000000"}
 
 # Probes whose answer no source records; the replica says so (501, x-replica: unmodelled) on purpose.
-DOCUMENTED_UNKNOWNS = {"qwencloud-cli-account-info", "qwencloud-home-user-info", "qwencloud-token-plan-usage"}
+DOCUMENTED_UNKNOWNS = {
+    "qwencloud-cli-account-info",
+    "qwencloud-home-user-info",
+    "qwencloud-token-plan-usage",
+    "qwencloud-cli-coding-plan",
+    "generate-access-token-intl",
+    "generate-access-token-cn",
+}
 
 # CodexBar #612 section 3, row for row.
 TABLE_612 = [
@@ -83,9 +90,9 @@ class LoopbackResolver(AbstractResolver):
 Scenario = Callable[[Replica, aiohttp.ClientSession], Awaitable[None]]
 
 
-def run(tmp_path: Path, scenario: Scenario, latency: float = 0.0) -> None:
+def run(tmp_path: Path, scenario: Scenario, latency: float = 0.0, replica_scenario: str = "observed") -> None:
     async def main() -> None:
-        replica = await start(port=0, latency=latency, directory=tmp_path)
+        replica = await start(port=0, latency=latency, directory=tmp_path, scenario=replica_scenario)
         try:
             context = ssl.create_default_context(cafile=str(replica.ca_path))
             connector = aiohttp.TCPConnector(ssl=context, resolver=LoopbackResolver(replica.port))
@@ -156,12 +163,49 @@ def test_console_gateway_answers_console_need_login_for_each_key_style(tmp_path:
     run(tmp_path, scenario)
 
 
-def test_intl_passport_cookies_are_redirected_to_passport(tmp_path: Path) -> None:
-    url = (
-        "https://bailian-singapore-cs.alibabacloud.com/data/api.json?action=IntlBroadScopeAspnGateway"
-        "&product=sfm_bailian&api=zeldaEasy.broadscope-bailian.codingPlan.queryCodingPlanInstanceInfoV2"
-        "&_v=undefined"
-    )
+RPC_INTL_URL = (
+    "https://bailian-singapore-cs.alibabacloud.com/data/api.json?action=IntlBroadScopeAspnGateway"
+    "&product=sfm_bailian&api=zeldaEasy.broadscope-bailian.codingPlan.queryCodingPlanInstanceInfoV2"
+    "&_v=undefined"
+)
+
+# docs/vendor.md#shape-not-logined, byte for byte as captured.
+NOT_LOGINED = {
+    "code": "200",
+    "data": {
+        "success": False,
+        "httpStatus": 200,
+        "errorCode": "BailianGateway.Login.NotLogined",
+        "errorMsg": "BailianGateway.Login.NotLogined",
+    },
+    "httpStatusCode": "200",
+    "successResponse": True,
+}
+
+
+def test_intl_passport_cookies_get_not_logined_on_the_rpc_host(tmp_path: Path) -> None:
+    """docs/vendor.md#conflict-logged-out-rpc: the newer reports (200 NotLogined) are the observed default."""
+
+    async def scenario(replica: Replica, session: aiohttp.ClientSession) -> None:
+        headers = {"Cookie": cookie_header(INTL_PASSPORT_COOKIES)}
+        form = {"params": "{}", "region": "ap-southeast-1", "sec_token": ""}
+        async with session.post(RPC_INTL_URL, data=form, headers=headers, allow_redirects=False) as response:
+            assert response.status == 200
+            assert response.headers["x-replica-behaviour"] == "console-rpc"
+            assert "Location" not in response.headers
+            assert await response.json() == NOT_LOGINED
+        # #612's 302 most likely came from the dashboard, which still sends the passport session to login.
+        dashboard = "https://modelstudio.console.alibabacloud.com/ap-southeast-1/?tab=coding-plan"
+        async with session.get(dashboard, headers=headers, allow_redirects=False) as response:
+            assert response.status == 302
+            assert urlsplit(response.headers["Location"]).hostname == "passport.alibabacloud.com"
+
+    run(tmp_path, scenario)
+
+
+def test_intl_passport_cookies_are_redirected_to_passport_in_the_612_reading(tmp_path: Path) -> None:
+    """The rpc-login-redirect scenario keeps CodexBar #612's reading: the RPC host itself answers 302."""
+    url = RPC_INTL_URL
 
     async def scenario(replica: Replica, session: aiohttp.ClientSession) -> None:
         headers = {"Cookie": cookie_header(INTL_PASSPORT_COOKIES)}
@@ -179,7 +223,7 @@ def test_intl_passport_cookies_are_redirected_to_passport(tmp_path: Path) -> Non
         assert "passport.alibabacloud.com" in page
         assert 'type="password"' in page
 
-    run(tmp_path, scenario)
+    run(tmp_path, scenario, replica_scenario="rpc-login-redirect")
 
 
 def test_cn_console_without_ticket_goes_to_signin(tmp_path: Path) -> None:
@@ -208,7 +252,13 @@ def test_cn_ticket_session_gets_the_quota(tmp_path: Path) -> None:
         async with session.post(url, data=form, headers=headers, allow_redirects=False) as response:
             assert response.status == 200
             body = await response.json()
-        instances = body["data"]["DataV2"]["data"]["data"]["codingPlanInstanceInfos"]
+        # docs/vendor.md#shape-datav2-success: the full envelope, the payload at data.DataV2.data.data.
+        assert (body["code"], body["httpStatusCode"], body["successResponse"]) == ("200", "200", True)
+        assert (body["data"]["success"], body["data"]["httpStatus"], body["data"]["errorCode"]) == (True, 200, "")
+        assert body["data"]["DataV2"]["ret"] == ["SUCCESS::接口调用成功"]
+        inner = body["data"]["DataV2"]["data"]
+        assert (inner["code"], inner["success"], inner["msg"]) == ("SUCCESS", True, "Success.")
+        instances = inner["data"]["codingPlanInstanceInfos"]
         assert instances[0]["status"] == "VALID"
         info = instances[0]["codingPlanQuotaInfo"]
         assert (info["per5HourTotalQuota"], info["perWeekTotalQuota"], info["perBillMonthTotalQuota"]) == (
@@ -216,9 +266,13 @@ def test_cn_ticket_session_gets_the_quota(tmp_path: Path) -> None:
             45000,
             90000,
         )
+        now_ms = time.time() * 1000
         for window in ("per5Hour", "perWeek", "perBillMonth"):
             assert 0 <= info[f"{window}UsedQuota"] <= info[f"{window}TotalQuota"]
-            assert info[f"{window}QuotaNextRefreshTime"] > time.time() * 1000
+        # docs/vendor.md#five-hour-trailing: the 5-hour refresh time is the server's clock; the others lie ahead.
+        assert now_ms - 60_000 < info["per5HourQuotaNextRefreshTime"] <= now_ms
+        assert info["perWeekQuotaNextRefreshTime"] > now_ms
+        assert info["perBillMonthQuotaNextRefreshTime"] > now_ms
 
     run(tmp_path, scenario)
 
@@ -361,3 +415,26 @@ def test_every_behaviour_cites_a_source() -> None:
     for behaviour in behaviours.BEHAVIOURS:
         assert behaviour.source.strip(), behaviour.name
         assert behaviour.hosts <= HOSTS
+
+
+def test_dashscope_tokenplan_tasks_and_the_cn_console_on_alibabacloud(tmp_path: Path) -> None:
+    """docs/vendor.md#dashscope-tokenplan and #hosts-console: the smaller facts of the newer sources."""
+
+    async def scenario(replica: Replica, session: aiohttp.ClientSession) -> None:
+        bearer = {"Authorization": f"Bearer {KEY}"}
+        for headers in (bearer, {}):
+            async with session.get(
+                "https://dashscope.aliyuncs.com/api/v1/tokenplan/usage", headers=headers
+            ) as response:
+                assert (response.status, await response.read()) == (404, b"")
+                assert response.headers["server"] == "istio-envoy"
+        zero = "https://dashscope-intl.aliyuncs.com/api/v1/tasks/00000000-0000-0000-0000-000000000000"
+        async with session.get(zero, headers=bearer) as response:
+            assert response.status == 401
+            assert (await response.json())["code"] == "InvalidApiKey"
+        old = "https://bailian.console.alibabacloud.com/ap-southeast-1/?tab=coding-plan"
+        async with session.get(old, allow_redirects=False) as response:
+            assert response.status == 302
+            assert response.headers["Location"] == old.replace("bailian.", "modelstudio.", 1)
+
+    run(tmp_path, scenario)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -12,7 +14,7 @@ import pytest
 
 from prober.replica import behaviours
 from prober.replica.server import Replica
-from tests.test_replica import CN_TICKET_COOKIES, INTL_PASSPORT_COOKIES, cookie_header, run
+from tests.test_replica import CN_TICKET_COOKIES, INTL_PASSPORT_COOKIES, NOT_LOGINED, cookie_header, run
 
 RPC_CN = (
     "https://bailian-cs.console.aliyun.com/data/api.json?action=BroadScopeAspnGateway&product=sfm_bailian"
@@ -30,7 +32,7 @@ LOGIN_CN = "https://signin.aliyun.com/login/login.do"
 LOGIN_INTL = "https://passport.alibabacloud.com/login/login.do"
 NAVIGATION = {"Sec-Fetch-Site": "same-origin", "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"}
 
-# Reference A2: SEC_TOKEN: "<value>" inside window.ALIYUN_CONSOLE_CONFIG.
+# docs/vendor.md#sec-token: SEC_TOKEN: "<value>" inside window.ALIYUN_CONSOLE_CONFIG.
 SEC_TOKEN = re.compile(r'window\.ALIYUN_CONSOLE_CONFIG = \{[^}]*SEC_TOKEN: "([^"]+)"')
 
 INTL_NAMES = [
@@ -108,9 +110,7 @@ def is_stale(body: dict[str, object]) -> bool:
 
 
 def is_not_logined(body: dict[str, object]) -> bool:
-    return body["data"] == {"success": False, "errorCode": "BailianGateway.Login.NotLogined"} and (
-        body["httpStatusCode"] == "200"
-    )
+    return body == NOT_LOGINED
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -332,14 +332,37 @@ def test_wrong_host_cookies_get_not_logined_before_anything_else(tmp_path: Path,
     run(tmp_path, scenario)
 
 
-def test_cn_rpc_without_a_ticket_goes_to_signin(tmp_path: Path) -> None:
+def test_cn_rpc_without_a_session_gets_not_logined(tmp_path: Path) -> None:
     async def scenario(replica: Replica, session: aiohttp.ClientSession) -> None:
         for cookies in ({}, INTL_PASSPORT_COOKIES, {"login_aliyunid_ticket": "t"}):  # the ticket alone is no session
-            status, headers, _ = await rpc(session, form("x"), cookies)
-            assert status == 302
-            assert urlsplit(headers["Location"]).hostname == "signin.aliyun.com"
+            status, headers, body = await rpc(session, form("x"), cookies)
+            assert (status, "Location" in headers) == (200, False)
+            assert is_not_logined(body), body
 
     run(tmp_path, scenario)
+
+
+def test_in_the_612_reading_signed_out_rpc_calls_go_to_the_login_host(tmp_path: Path) -> None:
+    """rpc-login-redirect: #612's 302, with the precedence the observed table had before the NotLogined reports."""
+
+    async def scenario(replica: Replica, session: aiohttp.ClientSession) -> None:
+        for url, cookies, host in (
+            (RPC_CN, {}, "signin.aliyun.com"),
+            (RPC_CN, {"login_aliyunid_ticket": "t"}, "signin.aliyun.com"),
+            (RPC_INTL, INTL_PASSPORT_COOKIES, "passport.alibabacloud.com"),
+            (RPC_INTL, {**INTL_PASSPORT_COOKIES, "atpsida": "x"}, "passport.alibabacloud.com"),  # login first
+        ):
+            status, headers, _ = await rpc(session, form("x"), cookies, url=url)
+            assert status == 302, (url, cookies)
+            assert headers["x-replica-behaviour"] == "rpc-login-redirect:console-rpc"
+            assert urlsplit(headers["Location"]).hostname == host
+        # On CN, stray cookies still get NotLogined first (CodexBar #2370); a session still gets its quota.
+        assert is_not_logined((await rpc(session, form(None), {"atpsida": "x"}))[2])
+        token = await sec_token_of(session, MODEL_CN, headers={"Cookie": cookie_header(CN_TICKET_COOKIES)})
+        assert token is not None
+        assert is_quota((await rpc(session, form(token), CN_TICKET_COOKIES))[2])
+
+    run(tmp_path, scenario, replica_scenario="rpc-login-redirect")
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -347,18 +370,19 @@ def test_cn_rpc_without_a_ticket_goes_to_signin(tmp_path: Path) -> None:
 # ----------------------------------------------------------------------------------------------------
 
 
-def test_intl_passport_login_is_sent_back_to_passport_and_gets_console_need_login(tmp_path: Path) -> None:
+def test_intl_passport_login_gets_not_logined_a_login_redirect_and_console_need_login(tmp_path: Path) -> None:
     async def scenario(replica: Replica, session: aiohttp.ClientSession) -> None:
         await login(session, LOGIN_INTL, "intl")
         assert sorted(c.key for c in session.cookie_jar) == sorted(INTL_NAMES)
         async with session.post(RPC_INTL, data=form("", "ap-southeast-1"), allow_redirects=False) as response:
+            assert response.status == 200
+            assert "x-replica" not in response.headers  # no ticket: nothing unobserved about this answer
+            assert is_not_logined(await response.json())
+        async with session.get(behaviours.DASHBOARD_INTL, allow_redirects=False) as response:
             assert response.status == 302
             target = urlsplit(response.headers["Location"])
         assert target.hostname == "passport.alibabacloud.com"
-        assert parse_qs(target.query)[behaviours.LOGIN_RETURN_PARAM] == [RPC_INTL]
-        async with session.get(behaviours.DASHBOARD_INTL, allow_redirects=False) as response:
-            assert response.status == 302
-            assert urlsplit(response.headers["Location"]).hostname == "passport.alibabacloud.com"
+        assert parse_qs(target.query)[behaviours.LOGIN_RETURN_PARAM] == [behaviours.DASHBOARD_INTL]
         async with session.post(GATEWAY_INTL, data=form("", "ap-southeast-1")) as response:
             assert response.status == 200
             assert response.headers["x-replica-behaviour"] == "console-gateway"
@@ -420,3 +444,144 @@ def test_login_cookie_sets_match_the_reference() -> None:
         ticket.header()
         == f"login_aliyunid_ticket={ticket.value}; Domain=.aliyun.com; Path=/; Max-Age=86400; Secure; HttpOnly"
     )
+
+
+# ----------------------------------------------------------------------------------------------------
+# The API a call names: both Coding Plan spellings, Token Plan shapes, cookie-only CN, switchAgent.
+# ----------------------------------------------------------------------------------------------------
+
+TOKEN_PLAN = "zeldaHttp.apikeyMgr./tokenplan/personal/api/v2/"
+COMMERCE = "zeldaEasy.bailian-commerce.codingPlan.queryCodingPlanInstanceInfoV2"
+
+
+def api_form(api: str, sec_token: str | None, region: str = "cn-beijing", **corner: object) -> dict[str, str]:
+    """A form naming `api` in params.Api, as the Token Plan and bailian-commerce callers send it."""
+    data: dict[str, object] = {"cornerstoneParam": {"protocol": "V2", **corner}}
+    fields = form(sec_token, region)
+    fields["params"] = json.dumps({"Api": api, "V": "1.0", "Data": data})
+    return fields
+
+
+def payload_of(body: dict[str, object]) -> object:
+    """The API's own payload inside the full envelope (docs/vendor.md#shape-datav2-success)."""
+    assert body["successResponse"] is True and body["code"] == "200"
+    return body["data"]["DataV2"]["data"]["data"]  # type: ignore[index]
+
+
+def test_token_plan_calls_get_token_plan_shapes(tmp_path: Path) -> None:
+    async def scenario(replica: Replica, session: aiohttp.ClientSession) -> None:
+        token = await sec_token_of(session, MODEL_CN, headers={"Cookie": cookie_header(CN_TICKET_COOKIES)})
+        assert token is not None
+        # docs/vendor.md#token-plan-monthly: one monthly window, a ratio and a reset time in the future.
+        status, _, body = await rpc(session, api_form(TOKEN_PLAN + "usage", token), CN_TICKET_COOKIES)
+        usage = payload_of(body)
+        assert status == 200 and isinstance(usage, dict)
+        assert set(usage) == {"per1MonthPercentage", "per1MonthResetTime"}
+        assert 0 <= usage["per1MonthPercentage"] <= 1
+        assert usage["per1MonthResetTime"] > time.time() * 1000
+        # docs/vendor.md#token-plan-apis: the other shapes the sources give.
+        config = payload_of((await rpc(session, api_form(TOKEN_PLAN + "quota-config", token), CN_TICKET_COOKIES))[2])
+        assert isinstance(config, dict)
+        assert set(config) == {"lite", "standard", "pro", "essential", "addon_quota"}
+        assert all(set(config[tier]) == {"five_hour", "monthly"} for tier in ("lite", "standard", "pro", "essential"))
+        assert set(config["addon_quota"]) == {"extrabundle"}
+        summary = payload_of((await rpc(session, api_form(TOKEN_PLAN + "addon/summary", token), CN_TICKET_COOKIES))[2])
+        assert isinstance(summary, dict)
+        assert set(summary) == {"remainingCredits", "totalCredits", "activeCount", "nearestExpireTime"}
+        listed = payload_of((await rpc(session, api_form(TOKEN_PLAN + "addon/list", token), CN_TICKET_COOKIES))[2])
+        assert isinstance(listed, dict) and listed["items"][0]["status"] == "ACTIVE"
+        cards = payload_of((await rpc(session, api_form(TOKEN_PLAN + "reset-card/list", token), CN_TICKET_COOKIES))[2])
+        assert cards == []
+        # An API no source describes is an honest unknown, not a made-up answer.
+        for api in (TOKEN_PLAN + "subscription", "zeldaEasy.broadscope-bailian.somethingElse"):
+            async with session.post(
+                RPC_CN, data=api_form(api, token), headers={"Cookie": cookie_header(CN_TICKET_COOKIES)}
+            ) as response:
+                assert response.status == 501
+                assert response.headers["x-replica-behaviour"] == "console-rpc"
+                assert api in (await response.json())["detail"]
+
+    run(tmp_path, scenario)
+
+
+def test_params_api_is_the_call_and_the_query_api_its_fallback(tmp_path: Path) -> None:
+    async def scenario(replica: Replica, session: aiohttp.ClientSession) -> None:
+        token = await sec_token_of(session, MODEL_CN, headers={"Cookie": cookie_header(CN_TICKET_COOKIES)})
+        assert token is not None
+        # The URL names the Coding Plan API; params.Api names Token Plan usage: the form wins.
+        body = (await rpc(session, api_form(TOKEN_PLAN + "usage", token), CN_TICKET_COOKIES))[2]
+        assert "per1MonthPercentage" in payload_of(body)  # type: ignore[operator]
+        # No params.Api: the query's api decides (RPC_CN names the Coding Plan API).
+        assert is_quota((await rpc(session, form(token), CN_TICKET_COOKIES))[2])
+        # Neither: nothing to run.
+        bare = RPC_CN.split("?", 1)[0]
+        status, _, _ = await rpc(session, form(token), CN_TICKET_COOKIES, url=bare)
+        assert status == 501
+
+    run(tmp_path, scenario)
+
+
+def test_both_coding_plan_spellings_read_the_quota(tmp_path: Path) -> None:
+    async def scenario(replica: Replica, session: aiohttp.ClientSession) -> None:
+        cookies = {**INTL_PASSPORT_COOKIES, "login_aliyunid_ticket": "ticket"}
+        token = await sec_token_of(session, MODEL_CN, headers={"Cookie": cookie_header(cookies)})
+        assert token is not None
+        # docs/vendor.md#bailian-commerce: observed on the INTL host, so not marked not-observed there.
+        status, headers, body = await rpc(session, api_form(COMMERCE, token, "ap-southeast-1"), cookies, url=RPC_INTL)
+        assert (status, is_quota(body), "x-replica" in headers) == (200, True, False)
+        assert is_quota((await rpc(session, api_form(COMMERCE, token), CN_TICKET_COOKIES))[2])
+        # Signed out, either spelling gets NotLogined.
+        assert is_not_logined((await rpc(session, api_form(COMMERCE, ""), INTL_PASSPORT_COOKIES, url=RPC_INTL))[2])
+
+    run(tmp_path, scenario)
+
+
+def test_cn_token_plan_answers_the_ticket_cookie_alone(tmp_path: Path) -> None:
+    """docs/vendor.md#cookie-only-cn: only login_aliyunid_ticket, no sec_token, Origin or Referer: usage."""
+
+    async def scenario(replica: Replica, session: aiohttp.ClientSession) -> None:
+        ticket_only = {"login_aliyunid_ticket": "ticket"}
+        status, _, body = await rpc(session, api_form(TOKEN_PLAN + "usage", None), ticket_only)
+        assert status == 200
+        assert "per1MonthPercentage" in payload_of(body)  # type: ignore[operator]
+        assert "per1MonthPercentage" in payload_of(
+            (await rpc(session, api_form(TOKEN_PLAN + "usage", ""), ticket_only))[2]
+        )  # type: ignore[operator]
+        # A sec_token that is sent is still checked; the Coding Plan API was never seen cookie-only; INTL neither.
+        assert is_stale((await rpc(session, api_form(TOKEN_PLAN + "usage", "stale"), ticket_only))[2])
+        assert is_not_logined((await rpc(session, form(None), ticket_only))[2])
+        intl = (await rpc(session, api_form(TOKEN_PLAN + "usage", None, "ap-southeast-1"), ticket_only, url=RPC_INTL))[
+            2
+        ]
+        assert is_not_logined(intl)
+        # Without the ticket it is still no session.
+        assert is_not_logined((await rpc(session, api_form(TOKEN_PLAN + "usage", None), {"login_aliyunid_pk": "1"}))[2])
+
+    run(tmp_path, scenario)
+
+
+def test_a_switch_agent_on_a_token_plan_call_is_not_authorised(tmp_path: Path) -> None:
+    """docs/vendor.md#shape-not-authorised (Win-CodexBar #350): the replica has no switchAgent of its own."""
+
+    async def scenario(replica: Replica, session: aiohttp.ClientSession) -> None:
+        cookies = {**CN_TICKET_COOKIES}
+        token = await sec_token_of(session, MODEL_CN, headers={"Cookie": cookie_header(cookies)})
+        assert token is not None
+        for url in (RPC_CN, RPC_INTL):
+            fields = api_form(TOKEN_PLAN + "usage", token, switchAgent=313762, switchUserType=3)
+            status, headers, body = await rpc(session, fields, cookies, url=url)
+            assert status == 200
+            assert body == {
+                "code": "200",
+                "data": {"success": False, "httpStatus": 200, "errorCode": "BailianGateway.Workspace.NotAuthorised"},
+                "successResponse": True,
+            }
+            assert "x-replica" not in headers  # docs/vendor.md#token-plan-console: INTL Token Plan is observed
+            # Without it, the usage comes back.
+            plain = api_form(TOKEN_PLAN + "usage", token, switchUserType=3)
+            assert "per1MonthPercentage" in payload_of((await rpc(session, plain, cookies, url=url))[2])  # type: ignore[operator]
+        # The Coding Plan API with Win-CodexBar's switchAgent is its "verified capture": still the quota.
+        fields = api_form("zeldaEasy.broadscope-bailian.codingPlan.queryCodingPlanInstanceInfoV2", token, switchAgent=1)
+        assert is_quota((await rpc(session, fields, cookies))[2])
+
+    run(tmp_path, scenario)

@@ -212,7 +212,37 @@ def test_other_schema_versions_fail_clearly() -> None:
 )
 def test_result_cells_read_like_the_ticket_table(index: int, cell: str) -> None:
     sweep = _sweep()
-    assert markdown.result(sweep.outcomes[index]).startswith(cell)
+    assert markdown.result_text(sweep.outcomes[index]).startswith(cell)
+
+
+def test_the_markdown_result_cell_shows_server_values_as_code() -> None:
+    outcomes = _sweep().outcomes
+    assert markdown.result(outcomes[1]).startswith("200 `ConsoleNeedLogin` · `x-ratelimit-remaining-requests 17` ⚠")
+    assert markdown.result(outcomes[3]) == "302 → `signin.aliyun.com`"
+
+
+def test_the_terminal_result_has_no_markdown_escapes() -> None:
+    hop = Hop("GET", "https://a.example.test/", 302, "Found", location="https://b.example.test/")
+    outcome = Outcome(
+        "x",
+        OutcomeClass.CLIENT_ERROR,
+        "400",
+        status=400,
+        hops=(hop, Hop("GET", "https://b.example.test/", 400, "Bad")),
+        vendor_error=VendorError("flat", "Bad|Code\\x", "m"),
+    )
+    assert markdown.result_text(outcome) == "302 → b.example.test 400 Bad|Code\\x"
+    assert markdown.result(outcome) == "302 → `b.example.test` 400 `Bad\\|Code\\x`"
+
+
+def test_a_long_redirect_chain_keeps_the_result_cell_bounded() -> None:
+    urls = [f"https://h{n}.example.test/" for n in range(60)]
+    hops = tuple(Hop("GET", url, 302, "Found", location=url) for url in urls)
+    outcome = Outcome("x", OutcomeClass.REDIRECT_LOOP, "loop", status=302, hops=hops)
+    text = markdown.result_text(outcome)
+    assert "(52 more hops)" in text
+    assert "h1.example.test" in text and "h59.example.test" in text and "h30.example.test" not in text
+    assert len(markdown.result(outcome)) < 600
 
 
 def test_curl_uses_placeholders_and_quotes_safely() -> None:

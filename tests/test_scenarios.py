@@ -26,6 +26,8 @@ from tests.test_replica import CATALOGUE, INTL_PASSPORT_COOKIES, KEY, LoopbackRe
 USAGE_INTL = "https://coding-intl.dashscope.aliyuncs.com/compatible-mode/v1/usage"
 USAGE_CN = "https://coding.dashscope.aliyuncs.com/compatible-mode/v1/usage"
 RPC_INTL = "https://bailian-singapore-cs.alibabacloud.com/data/api.json?action=IntlBroadScopeAspnGateway"
+RPC_CN = "https://bailian-cs.console.aliyun.com/data/api.json?action=BroadScopeAspnGateway"
+API = {"api": "zeldaEasy.broadscope-bailian.codingPlan.queryCodingPlanInstanceInfoV2"}
 DASHBOARD_INTL = "https://modelstudio.console.alibabacloud.com/ap-southeast-1/?tab=coding-plan"
 MESSAGES_INTL = "https://coding-intl.dashscope.aliyuncs.com/apps/anthropic/v1/messages"
 MESSAGES_CN = "https://coding.dashscope.aliyuncs.com/apps/anthropic/v1/messages"
@@ -36,7 +38,8 @@ MESSAGE = {"model": "qwen3-coder-plus", "messages": [{"role": "user", "content":
 
 def test_unknown_scenario_names_the_known_ones(tmp_path: Path) -> None:
     message = (
-        "unknown replica scenario 'nope'; known scenarios: observed, usage-ratelimited, console-moved, quota-exhausted"
+        "unknown replica scenario 'nope'; known scenarios: observed, usage-ratelimited, console-moved, "
+        "quota-exhausted, rpc-login-redirect"
     )
     with pytest.raises(ValueError, match=f"^{message}$"):
         asyncio.run(server.start(port=0, directory=tmp_path, scenario="nope"))
@@ -81,8 +84,10 @@ async def _observe(session: aiohttp.ClientSession) -> dict[str, object]:
         seen["usage-cn"] = response.status
     cookies = {"Cookie": cookie_header(INTL_PASSPORT_COOKIES)}
     form = {"params": "{}", "region": "ap-southeast-1", "sec_token": ""}
-    async with session.post(RPC_INTL, data=form, headers=cookies, allow_redirects=False) as response:
-        seen["rpc-intl"] = (response.status, urlsplit(response.headers.get("Location", "")).hostname)
+    for name, url, sent in (("rpc-intl", RPC_INTL, cookies), ("rpc-cn", RPC_CN, {})):
+        async with session.post(url, params=API, data=form, headers=sent, allow_redirects=False) as response:
+            code = (await response.json())["data"]["errorCode"] if response.status == 200 else None
+            seen[name] = (response.status, urlsplit(response.headers.get("Location", "")).hostname, code)
     async with session.get(DASHBOARD_INTL, headers=cookies, allow_redirects=False) as response:
         seen["dashboard-intl"] = (response.status, urlsplit(response.headers.get("Location", "")).hostname)
     async with session.post(MESSAGES_INTL, json=MESSAGE, headers=BEARER) as response:
@@ -100,7 +105,9 @@ OBSERVED_ANSWERS: dict[str, object] = {
     "usage-intl": (404, {}, None),
     "usage-intl-no-key": 404,
     "usage-cn": 404,
-    "rpc-intl": (302, "passport.alibabacloud.com"),
+    # docs/vendor.md#conflict-logged-out-rpc: signed-out RPC calls get 200 NotLogined; the dashboard redirects.
+    "rpc-intl": (200, None, "BailianGateway.Login.NotLogined"),
+    "rpc-cn": (200, None, "BailianGateway.Login.NotLogined"),
     "dashboard-intl": (302, "passport.alibabacloud.com"),
     "messages-intl": (200, None),
     "messages-intl-x-api-key": 200,
@@ -124,8 +131,12 @@ CHANGED_ANSWERS: dict[str, dict[str, object]] = {
             {"object": "usage", "hypothetical": True, "requests": {"limit": 6000, "remaining": 5880}},
         )
     },
-    "console-moved": {"rpc-intl": (302, "signin.aliyun.com")},
+    "console-moved": {"dashboard-intl": (302, "signin.aliyun.com")},
     "quota-exhausted": {"messages-intl": (429, QUOTA_429), "messages-intl-x-api-key": 429},
+    "rpc-login-redirect": {
+        "rpc-intl": (302, "passport.alibabacloud.com", None),
+        "rpc-cn": (302, "signin.aliyun.com", None),
+    },
 }
 
 
@@ -199,7 +210,21 @@ EXPECTED_CHANGES: dict[str, dict[str, set[tuple[ChangeKind, str | None, str | No
         }
     },
     "console-moved": {
-        "console-rpc-intl": {(ChangeKind.REDIRECT_HOST, "passport.alibabacloud.com", "signin.aliyun.com")},
+        "dashboard-intl": {(ChangeKind.REDIRECT_HOST, "passport.alibabacloud.com", "signin.aliyun.com")},
+        # bailian.console.alibabacloud.com redirects to that dashboard (docs/vendor.md#hosts-console).
+        "console-cn-on-alibabacloud": {(ChangeKind.REDIRECT_HOST, "passport.alibabacloud.com", "signin.aliyun.com")},
+    },
+    "rpc-login-redirect": {
+        probe_id: {
+            (ChangeKind.STATUS, "200", "302"),
+            (ChangeKind.CLASS, "console_login_required", "redirect_to_login"),
+            (ChangeKind.VENDOR_CODE, "BailianGateway.Login.NotLogined", None),
+            (ChangeKind.REDIRECT_HOST, None, login_host),
+        }
+        for probe_id, login_host in (
+            ("console-rpc-intl", "passport.alibabacloud.com"),
+            ("console-rpc-cn", "signin.aliyun.com"),
+        )
     },
     "quota-exhausted": {
         "coding-intl-anthropic-messages/bearer": ANTHROPIC_QUOTA,

@@ -1,47 +1,17 @@
-"""Table-driven tests of the pure pieces: redaction, cookie parsing and matching, connect-to, credentials."""
+"""Table-driven tests of the pure pieces: key shapes, cookie parsing and matching, connect-to, credentials."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from prober import credentials, routing
 from prober.cookies import Cookie, Jar, domain_match, netscape, path_match
 from prober.errors import CredentialError, ProberError
-from prober.redact import REDACTED, Redactor, Secret, shape
+from prober.redact import Secret, shape
 
 KEY = "sk-sp-0123456789abcdefABCDEF0123456789"
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        (f"Authorization: Bearer {KEY}", f"Authorization: Bearer {REDACTED}"),
-        (f"https://x/?k={KEY}", f"https://x/?k={REDACTED}"),
-        ("cookie=abc%2Fdef%3D%3D", f"cookie={REDACTED}"),  # URL-encoded form of the cookie value
-        ('{"v": "abc/def=="}', f'{{"v": "{REDACTED}"}}'),
-        ("sk-ws-unknownKeyThatWeWereNeverToldAbout123", REDACTED),  # key-shaped, not declared
-        ("sk-learn and short INTL stay", "sk-learn and short INTL stay"),
-    ],
-)
-def test_redactor_scrubs_secrets_in_every_encoding(text: str, expected: str) -> None:
-    assert Redactor([Secret(KEY), Secret("abc/def=="), Secret("INTL")]).text(text) == expected
-
-
-def test_redactor_scrubs_nested_data_keys_included() -> None:
-    r = Redactor([Secret(KEY)])
-    assert r.data({KEY: [1, {"a": f"x{KEY}y"}], "n": None}) == {
-        REDACTED: [1, {"a": f"x{REDACTED}y"}],
-        "n": None,
-    }
-
-
-@given(st.text(max_size=50), st.text(max_size=50))
-def test_a_secret_never_survives_redaction(prefix: str, suffix: str) -> None:
-    assert KEY not in Redactor([Secret(KEY)]).text(prefix + KEY + suffix)
 
 
 def test_secret_repr_never_shows_the_value() -> None:
@@ -233,10 +203,3 @@ def test_an_all_expired_jar_is_a_warning_not_an_error(tmp_path: Path) -> None:
     creds = credentials.resolve({}, None, None, credentials.CookieSource(path=jar))
     assert creds.jar is not None
     assert creds.notes == ("every cookie in the netscape jar has expired: log in again and re-export",)
-
-
-def test_redacting_data_survives_a_match_inside_a_json_escape() -> None:
-    # In JSON text "\nSECRET..." the escape's "n" plus the rest looks like the secret "nSECRET...": the one-pass
-    # scrub would break the JSON there, so the redactor falls back to scrubbing string by string.
-    r = Redactor([Secret("nSECRETvalue")])
-    assert r.data({"k": "\nSECRETvalue", "j": ["a nSECRETvalue"]}) == {"k": "\nSECRETvalue", "j": [f"a {REDACTED}"]}

@@ -11,45 +11,61 @@ from hypothesis import strategies as st
 from prober import quota, vendor
 from prober.model import Hop, OutcomeClass, Pairs, Quota, QuotaWindow, VendorError
 
-# ---- Bodies quoted from /work/shared/reference/alibaba-endpoints.md -------------------------------
+# ---- Bodies as docs/vendor.md quotes them (each comment names the anchor) -------------------------
 
-# 0.1 / C1: what the console gateway answers to an API key (and to a missing session).
+# docs/vendor.md#shape-console-need-login: what the console gateway answers to an API key (and to a missing session).
 CONSOLE_NEED_LOGIN = (
     '{"code":"ConsoleNeedLogin","message":"You need to log in.","requestId":"0bc3b4a517","successResponse":false}'
 )
-# C4: native flat shape.
+# docs/vendor.md#shape-flat: native flat shape.
 FLAT_INVALID_KEY = '{"code":"InvalidApiKey","message":"Invalid API-key provided.","request_id":"8b2d"}'
 FLAT_NO_KEY = '{"code":"InvalidApiKey","message":"No API-key provided.","request_id":"8b2e"}'
-# A5: Token Plan host, unauthenticated /compatible-mode/v1/models.
+# docs/vendor.md#token-plan-inference: Token Plan host, unauthenticated /compatible-mode/v1/models.
 FLAT_NO_KEY_NO_ID = '{"code":"InvalidApiKey","message":"No API-key provided."}'
-# C4: OpenAI-compatible envelope (note the vendor's trailing space).
+# docs/vendor.md#shape-openai: OpenAI-compatible envelope (note the vendor's trailing space).
 OPENAI_INCORRECT = (
     '{"error":{"message":"Incorrect API key provided. ","type":"invalid_request_error","param":null,'
     '"code":"invalid_api_key"},"request_id":"c0ffee"}'
 )
-# 0.5 / C4: the coding hosts refuse scripts.
+# docs/vendor.md#agent-gate: the coding hosts refuse scripts.
 PLAIN_AGENTS = '{"error":"Coding Plan is currently only available for Coding Agents"}'
-# C1: gateway payloads (#2370, Win-CodexBar #350).
+# docs/vendor.md#shape-not-logined, #shape-not-authorised: gateway payloads (CodexBar #2370, Win-CodexBar #350).
 GATEWAY_NOT_LOGINED = (
     '{"code":"200","data":{"success":false,"errorCode":"BailianGateway.Login.NotLogined"},"httpStatusCode":"200"}'
 )
 GATEWAY_NOT_AUTHORISED = (
     '{"successResponse":true,"data":{"success":false,"errorCode":"BailianGateway.Workspace.NotAuthorised"}}'
 )
-# C1 and A1-prime: WCB parser tests; A4 / C1: QCLI business errors.
+# docs/vendor.md#shape-datav2-error: Win-CodexBar parser tests; QwenCloud CLI business errors.
 DATAV2_NO_AUTHORITY = '{"code":"200","data":{"DataV2":{"ret":["10032390::No Authority"]}}}'
 DATAV2_WORKSPACE = (
     '{"code":"200","data":{"DataV2":{"ret":["10041495::Verify that the account is bound to an active workspace."]}}}'
 )
 DATAV2_SUCCESS = '{"code":"200","data":{"DataV2":{"ret":["SUCCESS::调用成功"],"data":{"data":{}}}}}'
-# C1: QwenCloud fixture.
+# docs/vendor.md#shape-not-logined: the body as captured, with httpStatus and errorMsg.
+NOT_LOGINED_CAPTURED = (
+    '{"code":"200","data":{"success":false,"httpStatus":200,"errorCode":"BailianGateway.Login.NotLogined",'
+    '"errorMsg":"BailianGateway.Login.NotLogined"},"httpStatusCode":"200","successResponse":true}'
+)
+# docs/vendor.md#shape-no-permission: the code is reported, the body never quoted; three shapes it could come in.
+NO_PERMISSION_FLAT = '{"code":"NoPermission","message":"You are not authorized.","requestId":"np1"}'
+NO_PERMISSION_GATEWAY = (
+    '{"code":"200","data":{"success":false,"httpStatus":200,"errorCode":"NoPermission"},"successResponse":true}'
+)
+NO_PERMISSION_DATAV2 = '{"code":"200","data":{"DataV2":{"ret":["NoPermission::no permission"]}}}'
+# docs/vendor.md#errors-console: an error no rule knows, inside a SUCCESS envelope, still shows its code and message.
+NESTED_UNKNOWN = (
+    '{"code":"200","data":{"DataV2":{"ret":["SUCCESS::ok"],"data":{"success":false,"code":"Quota.Frozen",'
+    '"msg":"The instance is frozen.","requestId":"n1"}},"success":true,"httpStatus":200},"successResponse":true}'
+)
+# docs/vendor.md#shape-forbidden: a CodexBar QwenCloud fixture.
 STATUS_CODE_FORBIDDEN = '{"statusCode":403,"message":"Forbidden"}'
-# C1: Token Plan / QwenCloud success envelope.
+# docs/vendor.md#shape-datav2-success: Token Plan / QwenCloud success envelope.
 TOKEN_PLAN_SUCCESS = (
     '{"code":"200","data":{"DataV2":{"data":{"success":true,"data":{"per5HourPercentage":0.1}},'
     '"success":true,"httpStatus":200}},"successResponse":true}'
 )
-# C4: the 429 texts.
+# docs/vendor.md#errors-inference, #errors-coding-plan: the 429 texts.
 TPM_THROTTLE = (
     '{"error":{"message":"You exceeded your current quota, please check your plan and billing details. ",'
     '"type":"insufficient_quota","param":null,"code":"insufficient_quota"}}'
@@ -60,7 +76,7 @@ WEEK_EXCEEDED = '{"code":"Throttling.AllocationQuota","message":"week allocated 
 MONTH_EXCEEDED = '{"code":"Throttling.AllocationQuota","message":"month allocated quota exceeded"}'
 CONCURRENCY = '{"code":"Throttling","message":"concurrency allocated quota exceeded"}'
 BURST = '{"code":"Throttling","message":"Request rate increased too quickly."}'
-# C4: Coding-Plan FAQ.
+# docs/vendor.md#errors-coding-plan: the Coding Plan FAQ.
 INVALID_ACCESS_TOKEN = '{"error":{"message":"invalid access token or token expired","type":"invalid_request_error"}}'
 INVALID_API_KEY_403 = '{"error":{"message":"invalid api-key","type":"AccessDenied","code":null}}'
 MODEL_NOT_FOUND = '{"code":"ModelNotFound","message":"Model not exist."}'
@@ -70,11 +86,11 @@ ARREARAGE = (
 )
 INVALID_URL = '{"code":"InvalidURL","message":"url error, please check url!"}'
 INTERNAL = '{"code":"InternalError","message":"An internal error has occured, please try again later."}'
-# Section (f) item 6: /apps/anthropic may answer in Anthropic's shape.
+# docs/vendor.md#shape-anthropic: /apps/anthropic may answer in Anthropic's shape.
 ANTHROPIC_AUTH = (
     '{"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"},"request_id":"r9"}'
 )
-# (b): QwenCloud's login-page markers.
+# docs/vendor.md#shape-html-login: QwenCloud's login-page markers.
 LOGIN_HTML = '<!DOCTYPE html><html><script src="https://passport.alibabacloud.com/mini_login.js"></script></html>'
 LOGIN_WORDS_HTML = "<html><title>Sign in</title><form>Login with password</form></html>"
 QUOTA_BODY = json.dumps(
@@ -105,6 +121,21 @@ QUOTA_BODY = json.dumps(
         },
     }
 )
+
+
+def envelope(payload: object) -> dict[str, object]:
+    """#shape-datav2-success: the full envelope as captured, around an API's own payload."""
+    inner = {"msg": "Success.", "code": "SUCCESS", "success": True, "requestId": "e1", "data": payload}
+    data = {"DataV2": {"ret": ["SUCCESS::接口调用成功"], "data": inner}, "success": True, "httpStatus": 200}
+    return {
+        "code": "200",
+        "data": {**data, "errorCode": "", "errorMsg": ""},
+        "httpStatusCode": "200",
+        "successResponse": True,
+    }
+
+
+FULL_ENVELOPE = envelope(json.loads(QUOTA_BODY)["data"]["DataV2"]["data"]["data"])
 
 
 # ---- diagnostics -----------------------------------------------------------------------------------
@@ -295,7 +326,38 @@ def test_diagnostics(headers: Pairs, expected: Pairs) -> None:
             VendorError("flat", None, "Bad Request", None),
             id="message-only",
         ),
+        pytest.param(
+            200,
+            None,
+            NOT_LOGINED_CAPTURED,
+            VendorError("gateway", "BailianGateway.Login.NotLogined", "BailianGateway.Login.NotLogined", None),
+            id="gateway-not-logined-captured",
+        ),
+        pytest.param(
+            200,
+            None,
+            NO_PERMISSION_GATEWAY,
+            VendorError("gateway", "NoPermission", None, None),
+            id="no-permission-gateway",
+        ),
+        pytest.param(
+            200,
+            None,
+            NESTED_UNKNOWN,
+            VendorError("nested", "Quota.Frozen", "The instance is frozen.", "n1"),
+            id="nested-unknown-error",
+        ),
+        pytest.param(
+            200,
+            None,
+            '{"code":"200","data":{"list":[{"success":false,"errorMsg":"half done"}]}}',
+            VendorError("nested", None, "half done", None),
+            id="nested-message-only",
+        ),
+        pytest.param(200, None, '{"data":{"success":false}}', None, id="nested-false-without-words"),
+        pytest.param(200, None, '{"data":{"success":false,"code":"200"}}', None, id="nested-success-code"),
         pytest.param(200, None, QUOTA_BODY, None, id="coding-plan-quota-success"),
+        pytest.param(200, None, json.dumps(FULL_ENVELOPE), None, id="full-envelope-success"),
         pytest.param(200, None, DATAV2_SUCCESS, None, id="datav2-success"),
         pytest.param(200, None, TOKEN_PLAN_SUCCESS, None, id="token-plan-success"),
         pytest.param(200, None, '{"output":{"text":"hi"},"usage":{},"request_id":"1"}', None, id="native-success"),
@@ -324,13 +386,41 @@ TO_PASSPORT = (
     _hop(200, url="https://passport.alibabacloud.com/ac/login"),
 )
 TO_LOCAL_LOGIN = (_hop(302, "/login"), _hop(200, url="https://modelstudio.console.alibabacloud.com/login"))
+KEY_HOP = Hop(
+    method="POST",
+    url="https://bailian-singapore-cs.alibabacloud.com/cli/api.json",
+    status=200,
+    reason="",
+    key_sent=True,
+)
+TOKEN_HOP = Hop(
+    method="POST",
+    url="https://bailian-singapore-cs.alibabacloud.com/cli/api.json",
+    status=200,
+    reason="",
+    sent=("Authorization",),
+)
+PASSPORT_HOP = Hop(
+    method="POST",
+    url="https://bailian-singapore-cs.alibabacloud.com/data/api.json",
+    status=200,
+    reason="",
+    cookies_sent=("login_current_pk", "login_aliyunid_pk", "x5sec"),
+)
+COOKIE_HOP = Hop(
+    method="POST",
+    url="https://bailian-singapore-cs.alibabacloud.com/data/api.json",
+    status=200,
+    reason="",
+    cookies_sent=("login_aliyunid_ticket",),
+)
 QUOTA = quota.parse(QUOTA_BODY)
 
 
 @pytest.mark.parametrize(
     ("status", "hops", "text", "klass", "explanation"),
     [
-        # Rule 1 (A7, (b)).
+        # Rule 1 (docs/vendor.md#login-hosts).
         pytest.param(
             200,
             TO_PASSPORT,
@@ -355,7 +445,44 @@ QUOTA = quota.parse(QUOTA_BODY)
             "302 → a login page: ended on a login page; the console wants a browser login session",
             id="html-login-after-redirect",
         ),
-        # Rule 2 (0.1, C1, C2).
+        # Rule 2 (docs/vendor.md#console-token-errors): NoPermission, whatever its shape, names the credential sent.
+        pytest.param(
+            200,
+            (KEY_HOP,),
+            NO_PERMISSION_FLAT,
+            OutcomeClass.KEY_REJECTED,
+            "200 NoPermission: this credential is not accepted here (the API key was sent); the console CLI gateway "
+            "takes only an unexpired console access token",
+            id="no-permission-key",
+        ),
+        pytest.param(
+            200,
+            (COOKIE_HOP,),
+            NO_PERMISSION_GATEWAY,
+            OutcomeClass.KEY_REJECTED,
+            "200 NoPermission: this credential is not accepted here (the browser session was sent); the console CLI "
+            "gateway takes only an unexpired console access token",
+            id="no-permission-cookies",
+        ),
+        pytest.param(
+            403,
+            (),
+            NO_PERMISSION_DATAV2,
+            OutcomeClass.KEY_REJECTED,
+            "403 NoPermission: this credential is not accepted here (no credential was sent); the console CLI gateway "
+            "takes only an unexpired console access token",
+            id="no-permission-datav2-nothing-sent",
+        ),
+        pytest.param(
+            200,
+            (TOKEN_HOP,),
+            NO_PERMISSION_FLAT,
+            OutcomeClass.KEY_REJECTED,
+            "200 NoPermission: this credential is not accepted here (the console access token was sent); the console "
+            "CLI gateway takes only an unexpired console access token",
+            id="no-permission-expired-token",
+        ),
+        # Rule 3 (docs/vendor.md#errors-console).
         pytest.param(
             200,
             (),
@@ -376,6 +503,39 @@ QUOTA = quota.parse(QUOTA_BODY)
                 "another host (CodexBar #2370)"
             ),
             id="gateway-not-logined",
+        ),
+        pytest.param(
+            200,
+            (),
+            NOT_LOGINED_CAPTURED,
+            OutcomeClass.CONSOLE_LOGIN_REQUIRED,
+            (
+                "200 BailianGateway.Login.NotLogined: the gateway saw no login session: cookies missing or scoped to "
+                "another host (CodexBar #2370)"
+            ),
+            id="gateway-not-logined-captured",
+        ),
+        pytest.param(
+            200,
+            (PASSPORT_HOP,),
+            NOT_LOGINED_CAPTURED,
+            OutcomeClass.CONSOLE_LOGIN_REQUIRED,
+            (
+                "200 BailianGateway.Login.NotLogined: no login session: login_aliyunid_ticket absent from the 3 "
+                "cookies sent; INTL passport sessions have none (#612)"
+            ),
+            id="not-logined-without-the-ticket",
+        ),
+        pytest.param(
+            200,
+            (COOKIE_HOP,),
+            NOT_LOGINED_CAPTURED,
+            OutcomeClass.CONSOLE_LOGIN_REQUIRED,
+            (
+                "200 BailianGateway.Login.NotLogined: the gateway saw no login session: cookies missing or scoped to "
+                "another host (CodexBar #2370)"
+            ),
+            id="not-logined-with-the-ticket",
         ),
         pytest.param(
             200,
@@ -415,7 +575,7 @@ QUOTA = quota.parse(QUOTA_BODY)
             "200: the console served its login page; it wants a browser login session",
             id="html-login-no-redirect",
         ),
-        # Rule 3 (C4 plan windows).
+        # Rule 4 (docs/vendor.md#errors-coding-plan plan windows).
         pytest.param(
             429,
             (),
@@ -440,7 +600,7 @@ QUOTA = quota.parse(QUOTA_BODY)
             "429 Throttling.AllocationQuota: the monthly Coding Plan quota is used up",
             id="month-exceeded",
         ),
-        # Rule 4 (C4: throttles are not plan exhaustion).
+        # Rule 5 (docs/vendor.md#throttles: throttles are not plan exhaustion).
         pytest.param(
             429,
             (),
@@ -474,7 +634,7 @@ QUOTA = quota.parse(QUOTA_BODY)
             id="burst",
         ),
         pytest.param(429, (), "", OutcomeClass.RATE_LIMITED, "429: rate limited; retry later", id="bare-429"),
-        # Rule 5 (0.5, C4).
+        # Rule 6 (docs/vendor.md#agent-gate).
         pytest.param(
             405,
             (),
@@ -491,7 +651,7 @@ QUOTA = quota.parse(QUOTA_BODY)
             "405: this endpoint does not accept this method",
             id="method-not-allowed",
         ),
-        # Rule 6 (C4, A5).
+        # Rule 7 (docs/vendor.md#errors-inference, #x-api-key-note).
         pytest.param(
             401,
             (),
@@ -575,7 +735,7 @@ QUOTA = quota.parse(QUOTA_BODY)
             ),
             id="key-code-on-200",
         ),
-        # Rule 7.
+        # Rule 8.
         pytest.param(
             404,
             (),
@@ -585,7 +745,7 @@ QUOTA = quota.parse(QUOTA_BODY)
             id="model-not-found",
         ),
         pytest.param(404, (), "", OutcomeClass.NOT_FOUND, "404: no such endpoint on this host", id="bare-404"),
-        # Rule 8, 9.
+        # Rule 9, 10.
         pytest.param(
             400,
             (),
@@ -628,7 +788,7 @@ QUOTA = quota.parse(QUOTA_BODY)
             id="internal-error",
         ),
         pytest.param(503, (), "", OutcomeClass.SERVER_ERROR, "503: server error", id="bare-5xx"),
-        # Rule 10 (C1 business errors on 2xx).
+        # Rule 11 (docs/vendor.md#errors-console: business errors on 2xx).
         pytest.param(
             200,
             (),
@@ -649,16 +809,50 @@ QUOTA = quota.parse(QUOTA_BODY)
             "200 10041495: business error: the account is not bound to an active workspace",
             id="datav2-business-error",
         ),
-        # Last rule (0.2).
+        pytest.param(
+            200,
+            (),
+            NESTED_UNKNOWN,
+            OutcomeClass.CLIENT_ERROR,
+            "200 Quota.Frozen: The instance is frozen",
+            id="nested-unknown-shows-code-and-message",
+        ),
+        # Last rule (docs/vendor.md#quota-payload).
         pytest.param(
             200,
             (),
             QUOTA_BODY,
             OutcomeClass.OK,
-            "200: quota 5h 12/6000 · week 300/45000 · month 900/90000 (pro, VALID)",
+            "200: quota 5h 12/6000 (rolling) · week 300/45000 · month 900/90000 (pro, VALID); rolling: the 5h window "
+            "slides and has no reset time",
             id="ok-quota",
         ),
-        pytest.param(200, (), TOKEN_PLAN_SUCCESS, OutcomeClass.OK, "200: success", id="ok-plain"),
+        pytest.param(
+            200,
+            (),
+            json.dumps(FULL_ENVELOPE),
+            OutcomeClass.OK,
+            "200: quota 5h 12/6000 (rolling) · week 300/45000 · month 900/90000 (pro, VALID); rolling: the 5h window "
+            "slides and has no reset time",
+            id="ok-quota-full-envelope",
+        ),
+        pytest.param(
+            200,
+            (),
+            json.dumps(envelope({"per1MonthPercentage": 0.125, "per1MonthResetTime": 1798732800000})),
+            OutcomeClass.OK,
+            "200: quota month 12.5% (Token Plan)",
+            id="ok-token-plan-monthly",
+        ),
+        pytest.param(
+            200,
+            (),
+            TOKEN_PLAN_SUCCESS,
+            OutcomeClass.OK,
+            "200: quota 5h 10% (Token Plan)",
+            id="ok-token-plan-five-hour",
+        ),
+        pytest.param(200, (), '{"code":"200","data":{"ok":true}}', OutcomeClass.OK, "200: success", id="ok-plain"),
         pytest.param(204, (), "", OutcomeClass.OK, "204: success", id="ok-empty"),
     ],
 )

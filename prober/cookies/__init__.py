@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from prober import scope
 from prober.redact import Secret
 
 
@@ -53,10 +54,15 @@ def path_match(request_path: str, cookie_path: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Jar:
-    """The cookies loaded from one source. `kind` names the source format (e.g. "netscape")."""
+    """The cookies loaded from one source. `kind` names the source format (e.g. "netscape").
+
+    `left_out` counts the cookies of the source that were not kept (other sites, public suffixes): a count only,
+    never their names or values.
+    """
 
     kind: str
     cookies: tuple[Cookie, ...]
+    left_out: int = 0
 
     def for_url(self, url: str, now: float) -> tuple[Cookie, ...]:
         """The cookies RFC 6265 §5.4 lets a request to `url` carry, longest path first."""
@@ -77,6 +83,23 @@ class Jar:
 
     def secrets(self) -> Iterable[Secret]:
         return (c.value for c in self.cookies)
+
+    def scoped(self, domains: Sequence[str]) -> Jar:
+        """Only the cookies `keep` allows for `domains`; the others are counted in `left_out`."""
+        kept = tuple(c for c in self.cookies if keep(c, domains))
+        return Jar(self.kind, kept, self.left_out + len(self.cookies) - len(kept))
+
+
+def keep(cookie: Cookie, domains: Sequence[str]) -> bool:
+    """A cookie is kept when its domain is inside `domains` and it is not a domain cookie on a public suffix.
+
+    RFC 6265 §5.3 step 5: a browser ignores `Domain=com` (or `co.uk`, `github.io`) unless the setting host is that
+    very name, when the cookie becomes host-only; a jar holding a domain cookie on a public suffix would send it to
+    every site under it, so it is left out. A host-only cookie on such a name goes to that exact host alone.
+    """
+    if not scope.within(cookie.domain, domains):
+        return False
+    return cookie.host_only or not scope.public_suffix(cookie.domain)
 
 
 def header(cookies: Iterable[Cookie]) -> str:

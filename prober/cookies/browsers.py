@@ -6,6 +6,7 @@ import configparser
 import contextlib
 import json
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -153,9 +154,11 @@ def profile(spec: str, home: Path | None = None, platform: str | None = None) ->
     return browser, chosen
 
 
-def load(spec: str, home: Path | None = None, platform: str | None = None) -> Jar:
-    """The cookies of `--browser NAME[:PROFILE]` (the default profile when PROFILE is left out)."""
+def load(spec: str, home: Path | None = None, platform: str | None = None, domains: Sequence[str] | None = None) -> Jar:
+    """The cookies of `--browser NAME[:PROFILE]` (the default profile when PROFILE is left out), read for
+    `domains` only when given (a browser holds thousands of other sites' cookies)."""
     browser, directory = profile(spec, home, platform)
     if browser.family == "firefox":
-        return firefox.load(directory)
-    return chromium.load(directory, browser.name, chromium.Keys(browser.name, platform or sys.platform))
+        return firefox.load(directory, domains)
+    keys = chromium.Keys(browser.name, platform or sys.platform)
+    return chromium.load(directory, browser.name, keys, domains)

@@ -6,7 +6,7 @@ import hashlib
 import importlib
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -182,8 +182,11 @@ def _pick(available: frozenset[str], name: str) -> str:
     raise KeyError(name)
 
 
-def load(path: Path, browser: str = "chromium", keys: Keys | None = None) -> Jar:
-    """A Chromium profile directory or its `Cookies` file; `browser` picks the keyring/Keychain entry."""
+def load(path: Path, browser: str = "chromium", keys: Keys | None = None, domains: Sequence[str] | None = None) -> Jar:
+    """A Chromium profile directory or its `Cookies` file; `browser` picks the keyring/Keychain entry.
+
+    With `domains`, only the rows for those domains are read (and decrypted); the rest are counted in `left_out`.
+    """
     database = path
     if path.is_dir():
         found = [p for p in (path / "Network" / "Cookies", path / "Cookies") if p.is_file()]
@@ -214,7 +217,11 @@ def load(path: Path, browser: str = "chromium", keys: Keys | None = None) -> Jar
         if "meta" in present:
             row = connection.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
             version = int(row[0]) if row and str(row[0]).isdigit() else 0
-        rows = connection.execute(f"SELECT {', '.join(selected)} FROM cookies ORDER BY rowid").fetchall()
+        where, parameters = snapshot.hosts(selected[0], domains)
+        rows = connection.execute(
+            f"SELECT {', '.join(selected)} FROM cookies WHERE {where} ORDER BY rowid", parameters
+        ).fetchall()
+        (total,) = connection.execute("SELECT count(*) FROM cookies").fetchone()
     hashed = version >= _HASH_PREFIX_VERSION
     cookies = []
     for row, (host_key, cookie_name, value, encrypted, path_, raw_expires, secure, http_only, persistent) in enumerate(
@@ -239,4 +246,4 @@ def load(path: Path, browser: str = "chromium", keys: Keys | None = None) -> Jar
                 expires=expires if persistent and expires_utc else None,
             )
         )
-    return Jar(kind="chromium", cookies=tuple(cookies))
+    return Jar(kind="chromium", cookies=tuple(cookies), left_out=int(total) - len(cookies))

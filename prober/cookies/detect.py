@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
+from prober import inputs
 from prober.cookies import Jar, chromium, firefox, har, jsonexport, netscape, rawheader, snapshot
 from prober.errors import CredentialError
 
@@ -17,25 +19,25 @@ _HEADER = re.compile(r"^\s*(cookie\s*:\s*)?[^\s=;\t]+=[^\t\n]*$", re.IGNORECASE)
 _NETSCAPE_LINE = re.compile(r"^(#HttpOnly_)?[^\t#\s][^\t]*\t(TRUE|FALSE)\t[^\t]*\t(TRUE|FALSE)\t-?\d+\t", re.IGNORECASE)
 
 
-def _directory(path: Path) -> Jar:
+def _directory(path: Path, domains: Sequence[str] | None) -> Jar:
     """A browser profile directory: Firefox (cookies.sqlite) or Chromium (Network/Cookies or Cookies)."""
     if (path / "cookies.sqlite").is_file():
-        return firefox.load(path)
+        return firefox.load(path, domains)
     if (path / "Network" / "Cookies").is_file() or (path / "Cookies").is_file():
-        return chromium.load(path)
+        return chromium.load(path, domains=domains)
     raise CredentialError(
         f"{path}: a directory without cookies.sqlite, Cookies or Network/Cookies: not a browser profile",
         f"pass {_FORMATS}",
     )
 
 
-def _database(path: Path) -> Jar:
+def _database(path: Path, domains: Sequence[str] | None) -> Jar:
     with snapshot.open_copy(path, str(path)) as connection:
         present = snapshot.tables(connection)
     if "moz_cookies" in present:
-        return firefox.load(path)
+        return firefox.load(path, domains)
     if "cookies" in present and "meta" in present:
-        return chromium.load(path)
+        return chromium.load(path, domains=domains)
     names = ", ".join(sorted(present)[:6]) or "none"
     raise CredentialError(
         f"{path}: SQLite database with tables {names}: not a Firefox or Chromium cookie store",
@@ -43,19 +45,17 @@ def _database(path: Path) -> Jar:
     )
 
 
-def load(path: Path, header_domain: str | None = None) -> Jar:
-    """The jar in `path`, whatever its format. A raw Cookie header needs `header_domain` (it carries no scope)."""
+def load(path: Path, header_domain: str | None = None, domains: Sequence[str] | None = None) -> Jar:
+    """The jar in `path`, whatever its format. A raw Cookie header needs `header_domain` (it carries no scope).
+
+    `domains` lets a browser database be read for those domains only; `credentials.load_jar` scopes every format.
+    """
     name = str(path)
     if path.is_dir():
-        return _directory(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise CredentialError(
-            f"cannot read cookie file {path}: {exc.strerror or type(exc).__name__}", f"pass {_FORMATS}"
-        ) from None
+        return _directory(path, domains)
+    data = inputs.read_bytes(path, inputs.COOKIE_LIMIT, "cookie file", CredentialError, f"pass {_FORMATS}")
     if data.startswith(snapshot.MAGIC):
-        return _database(path)
+        return _database(path, domains)
     if data.startswith(b"mozLz40\x00"):
         return Jar(kind="firefox-session", cookies=firefox.read_session(data, name))
     try:

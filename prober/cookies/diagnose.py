@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 
 from prober.cookies import Cookie, Jar
 from prober.model import Auth, Probe
+from prober.report.text import cell as text_cell
+from prober.report.text import code, prose
 
 # Reference (b) "Cookies and tokens". CodexBar counts a session as authenticated with the ticket and one of
 # the account cookies; INTL passport sessions carry the account cookies without the ticket (CodexBar #612).
@@ -109,6 +111,7 @@ class Diagnosis:
     warnings: tuple[str, ...]
     probes: tuple[ProbeCheck, ...]
     hosts: tuple[HostCookies, ...]
+    left_out: int = 0  # cookies of the source for other sites or public suffixes, never read further
 
 
 def relevant(name: str) -> bool:
@@ -239,7 +242,12 @@ def diagnose(jar: Jar, probes: Sequence[Probe], now: float) -> Diagnosis:
     expired = sum(1 for c in jar.cookies if c.expired(now))
     warnings = []
     if not jar.cookies:
-        warnings.append("the jar holds no cookies")
+        warnings.append(
+            f"the jar holds no cookies for Alibaba's domains ({jar.left_out:,} for other sites left out): "
+            "was it exported from the console's domain?"
+            if jar.left_out
+            else "the jar holds no cookies"
+        )
     elif expired == len(jar.cookies):
         newest = max(c.expires or 0.0 for c in jar.cookies)
         warnings.append(f"every cookie in the jar has expired (the last at {stamp(newest)}): log in and export again")
@@ -263,15 +271,22 @@ def diagnose(jar: Jar, probes: Sequence[Probe], now: float) -> Diagnosis:
         warnings=tuple(warnings),
         probes=tuple(checks),
         hosts=tuple(HostCookies(h, tuple(names)) for h, names in hosts.items()),
+        left_out=jar.left_out,
     )
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("`", "'").replace("\n", " ")
+    """A sentence that may hold names from the jar: inert, and anything unusual in code spans (report.text)."""
+    return text_cell(prose(text))
+
+
+def _name(name: str) -> str:
+    """One name from the jar or catalogue (a cookie, path, host or probe id) as an inert code span."""
+    return text_cell(code(name))
 
 
 def _code(names: Sequence[str]) -> str:
-    return ", ".join(f"`{_cell(n)}`" for n in names) or "none"
+    return ", ".join(_name(n) for n in names) or "none"
 
 
 def _yes(flag: bool) -> str:
@@ -284,7 +299,8 @@ def markdown(d: Diagnosis) -> str:
     lines = [
         "## Cookie diagnosis",
         "",
-        f"Source: {d.kind}, {d.total} cookies ({d.expired} expired), {relevant_count} Alibaba-relevant. "
+        f"Source: {d.kind}: kept {d.total:,} cookies for Alibaba's domains and any --cookie-domain "
+        f"({d.expired:,} expired, {relevant_count:,} Alibaba-relevant), left out {d.left_out:,} for other sites. "
         "Values are never shown.",
         "",
         "### Verdict",
@@ -297,7 +313,7 @@ def markdown(d: Diagnosis) -> str:
         lines.append("No Alibaba-relevant cookies.")
     for group in d.domains:
         lines += [
-            f"#### `{_cell(group.domain)}`",
+            f"#### {_name(group.domain)}",
             "",
             "| Cookie | Path | Expires | Expired | Lifetime | HttpOnly | Secure |",
             "|---|---|---|---|---|---|---|",
@@ -306,7 +322,7 @@ def markdown(d: Diagnosis) -> str:
             expires = "session" if f.expires is None else stamp(f.expires)
             lifetime = "session" if f.session else "persistent"
             lines.append(
-                f"| `{_cell(f.name)}` | `{_cell(f.path)}` | {expires} | {_yes(f.expired)} | {lifetime} "
+                f"| {_name(f.name)} | {_name(f.path)} | {expires} | {_yes(f.expired)} | {lifetime} "
                 f"| {_yes(f.http_only)} | {_yes(f.secure)} |"
             )
         lines.append("")
@@ -315,13 +331,13 @@ def markdown(d: Diagnosis) -> str:
         lines += ["| Probe | Sends | Missing |", "|---|---|---|"]
         for p in d.probes:
             missing = "; ".join(_cell(m) for m in p.missing) or "nothing"
-            lines.append(f"| `{_cell(p.probe_id)}` | {_code(p.sends)} | {missing} |")
+            lines.append(f"| {_name(p.probe_id)} | {_code(p.sends)} | {missing} |")
     else:
         lines.append("The catalogue has no probe with `auth: cookies`.")
     lines += ["", "### What each host receives (RFC 6265)", ""]
     if d.hosts:
         lines += ["| Host | Cookies |", "|---|---|"]
-        lines += [f"| `{_cell(h.host)}` | {_code(h.sends)} |" for h in d.hosts]
+        lines += [f"| {_name(h.host)} | {_code(h.sends)} |" for h in d.hosts]
     else:
         lines.append("No hosts in the catalogue.")
     return "\n".join(lines) + "\n"

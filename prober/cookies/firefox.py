@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import struct
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from prober import inputs
 from prober.cookies import Cookie, Jar, snapshot
 from prober.errors import CredentialError
 from prober.redact import Secret
@@ -18,6 +20,7 @@ _REQUIRED = frozenset({"name", "value", "host", "path", "expiry", "isSecure", "i
 # passport.alibabacloud.com that may not persist to disk").
 SESSION_FILES = ("sessionstore-backups/recovery.jsonlz4", "sessionstore.jsonlz4")
 _MOZLZ4 = b"mozLz40\x00"
+_SESSION_LIMIT = 4 * inputs.COOKIE_LIMIT  # uncompressed; JSON compresses about 4:1
 
 # Recent Firefox releases store expiry in milliseconds, older ones in seconds; 10**11 seconds is the year 5138.
 _MS_THRESHOLD = 10**11
@@ -34,8 +37,11 @@ def _scope(host: str) -> tuple[str, bool]:
     return host.lstrip(".").lower(), not host.startswith(".")
 
 
-def read_database(path: Path, name: str) -> tuple[Cookie, ...]:
-    """The persistent cookies of a `cookies.sqlite` (the moz_cookies table), read from a copy."""
+def read_database(path: Path, name: str, domains: Sequence[str] | None = None) -> Jar:
+    """The persistent cookies of a `cookies.sqlite` (the moz_cookies table), read from a copy.
+
+    With `domains`, only the rows for those domains are read; the rest are counted in `left_out`.
+    """
     with snapshot.open_copy(path, name) as connection:
         if "moz_cookies" not in snapshot.tables(connection):
             raise CredentialError(
@@ -48,9 +54,12 @@ def read_database(path: Path, name: str) -> tuple[Cookie, ...]:
                 f"{name}: moz_cookies has no column {', '.join(sorted(missing))}: an unknown Firefox schema",
                 "pass the cookies.sqlite of a current Firefox, Zen or LibreWolf profile",
             )
+        where, parameters = snapshot.hosts("host", domains)
         rows = connection.execute(
-            "SELECT name, value, host, path, expiry, isSecure, isHttpOnly FROM moz_cookies ORDER BY id"
+            f"SELECT name, value, host, path, expiry, isSecure, isHttpOnly FROM moz_cookies WHERE {where} ORDER BY id",
+            parameters,
         ).fetchall()
+        (total,) = connection.execute("SELECT count(*) FROM moz_cookies").fetchone()
     cookies = []
     for row, (cookie_name, value, host, path_, raw_expiry, secure, http_only) in enumerate(rows, start=1):
         domain, host_only = _scope(str(host))
@@ -68,7 +77,7 @@ def read_database(path: Path, name: str) -> tuple[Cookie, ...]:
                 expires=seconds if seconds > 0 else None,
             )
         )
-    return tuple(cookies)
+    return Jar(kind="firefox", cookies=tuple(cookies), left_out=int(total) - len(cookies))
 
 
 def _length(source: bytes, i: int, nibble: int, what: str) -> tuple[int, int]:
@@ -125,6 +134,10 @@ def read_session(data: bytes, name: str) -> tuple[Cookie, ...]:
     if not data.startswith(_MOZLZ4) or len(data) < 12:
         raise CredentialError(f"{name}: not a mozLz4 session store (no 'mozLz40' header)", hint)
     (size,) = struct.unpack("<I", data[8:12])
+    if size > _SESSION_LIMIT:  # the header may claim up to 4 GiB, and the block format can deliver it
+        raise CredentialError(
+            f"{name}: the session store says it holds {size} bytes, more than {inputs.size(_SESSION_LIMIT)}", hint
+        )
     try:
         store: Any = json.loads(lz4_block(data[12:], size))
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
@@ -152,18 +165,24 @@ def read_session(data: bytes, name: str) -> tuple[Cookie, ...]:
     return tuple(cookies)
 
 
-def load(path: Path) -> Jar:
-    """A profile directory or its cookies.sqlite; session cookies from the profile's session store are added."""
+def load(path: Path, domains: Sequence[str] | None = None) -> Jar:
+    """A profile directory or its cookies.sqlite; session cookies from the profile's session store are added.
+
+    With `domains`, the database is read for those domains only; `Jar.scoped` filters the session cookies.
+    """
     profile = path if path.is_dir() else path.parent
     database = path / "cookies.sqlite" if path.is_dir() else path
     if not database.is_file():
         raise CredentialError(
             f"{profile}: no cookies.sqlite in this profile", "pass a Firefox profile directory or its cookies.sqlite"
         )
-    merged: dict[Key, Cookie] = {_key(c): c for c in read_database(database, str(database))}
+    stored = read_database(database, str(database), domains)
+    merged: dict[Key, Cookie] = {_key(c): c for c in stored.cookies}
     stores = [profile / f for f in SESSION_FILES if (profile / f).is_file()]
     if stores:
         newest = max(stores, key=lambda p: p.stat().st_mtime)
-        for cookie in read_session(newest.read_bytes(), str(newest)):
+        hint = "pass the profile's sessionstore-backups/recovery.jsonlz4 as Firefox wrote it"
+        data = inputs.read_bytes(newest, inputs.COOKIE_LIMIT, "session store", CredentialError, hint)
+        for cookie in read_session(data, str(newest)):
             merged.setdefault(_key(cookie), cookie)
-    return Jar(kind="firefox", cookies=tuple(merged.values()))
+    return Jar(kind="firefox", cookies=tuple(merged.values()), left_out=stored.left_out)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from prober import scope
 from prober.cookies import Cookie, Jar
 from prober.errors import CredentialError
 from prober.redact import Secret
@@ -16,12 +17,18 @@ _HOSTNAME = re.compile(
 
 
 def domain(text: str) -> str:
-    """The domain a header's cookies are scoped to: lower-case, no leading dot, a bare host name."""
+    """The domain a header's cookies are scoped to: lower-case, no leading dot, a bare host name, not a name the
+    public-suffix list holds (`com`, `co.uk`: the cookies would belong to every site under it)."""
     value = text.strip().lstrip(".").lower()
     if not _HOSTNAME.match(value):
         raise CredentialError(
             f"cookie domain {text[:60]!r} is not a host name",
             "name the domain the header was copied from, such as aliyun.com or alibabacloud.com (no scheme or path)",
+        )
+    if scope.public_suffix(value, listed_only=True):
+        raise CredentialError(
+            f"cookie domain {value!r} is a public suffix: anyone can register a site under it",
+            "name the site's own domain, such as aliyun.com or alibabacloud.com",
         )
     return value
 
@@ -30,8 +37,11 @@ def parse(text: str, name: str, domain_name: str) -> Jar:
     """`name=value; name2=value2`, optionally after `Cookie:`; every cookie becomes a domain cookie on the domain.
 
     A header carries no scope (RFC 6265 §5.4 sends only name=value), so the user names the domain it belongs to.
+    On a name with no registrable part (`localhost`) the cookies are host-only, as a browser makes them (RFC 6265
+    §5.3 step 5); an IP address matches only itself anyway (§5.1.3).
     """
-    scope = domain(domain_name)
+    where = domain(domain_name)
+    host_only = scope.public_suffix(where)
     body = _PREFIX.sub("", text.strip(), count=1).strip()
     if "\n" in body:
         raise CredentialError(
@@ -53,7 +63,7 @@ def parse(text: str, name: str, domain_name: str) -> Jar:
             raise CredentialError(
                 f"{name}: pair #{number} has an empty cookie name", "a Cookie header reads name=value"
             )
-        cookies.append(Cookie(name=cookie_name.strip(), value=Secret(value.strip()), domain=scope, host_only=False))
+        cookies.append(Cookie(name=cookie_name.strip(), value=Secret(value.strip()), domain=where, host_only=host_only))
     if not cookies:
         raise CredentialError(f"{name}: the Cookie header is empty", "copy the Cookie request header from the browser")
     return Jar(kind="header", cookies=tuple(cookies))

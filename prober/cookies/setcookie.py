@@ -6,6 +6,7 @@ import calendar
 import re
 from urllib.parse import urlsplit
 
+from prober import scope
 from prober.cookies import Cookie
 from prober.redact import Secret
 
@@ -96,9 +97,14 @@ def parse(header: str, url: str, now: float) -> Cookie | None:
             http_only = True
     if max_age is not None:
         expires = max_age  # §5.3 step 3: Max-Age wins over Expires
+    if domain and scope.public_suffix(domain):
+        # §5.3 step 5: Domain=com (or co.uk, github.io) is ignored, unless the host is that very name, which then
+        # gets a host-only cookie.
+        if host != domain:
+            return None
+        domain = ""
     if domain:
-        # §5.3 step 6: a Domain the request host does not domain-match means the cookie is ignored. The public
-        # suffix check of step 5 is left out: the jar only ever decides what to send, never what to accept.
+        # §5.3 step 6: a Domain the request host does not domain-match means the cookie is ignored.
         if host != domain and not host.endswith("." + domain):
             return None
         host_only = False

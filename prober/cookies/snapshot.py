@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from prober import inputs
 from prober.errors import CredentialError
 
 MAGIC = b"SQLite format 3\x00"  # https://www.sqlite.org/fileformat.html §1.3
@@ -18,6 +18,7 @@ MAGIC = b"SQLite format 3\x00"  # https://www.sqlite.org/fileformat.html §1.3
 _SIDE_FILES = ("-wal", "-journal")
 
 _HINT = "close the browser, or pass a copy of the database made while it was closed"
+_FILE_HINT = "pass the browser's cookies.sqlite or Cookies file, or its profile directory"
 
 
 def _error(name: str, exc: sqlite3.Error) -> CredentialError:
@@ -41,11 +42,13 @@ def open_copy(path: Path, name: str) -> Iterator[sqlite3.Connection]:
     with tempfile.TemporaryDirectory(prefix="prober-cookies-") as tmp:
         copy = Path(tmp) / "cookies.db"
         try:
-            shutil.copyfile(path, copy)
+            # Bounded, and regular files only: a FIFO or /dev/zero named as a database is refused, not copied.
+            inputs.copy(path, copy, inputs.COOKIE_LIMIT, "cookie database", CredentialError, _FILE_HINT)
             for suffix in _SIDE_FILES:
                 side = path.with_name(path.name + suffix)
                 if side.is_file():
-                    shutil.copyfile(side, copy.with_name(copy.name + suffix))
+                    target = copy.with_name(copy.name + suffix)
+                    inputs.copy(side, target, inputs.COOKIE_LIMIT, "cookie database", CredentialError, _FILE_HINT)
         except OSError as exc:
             raise CredentialError(
                 f"{name}: cannot copy the database: {exc.strerror or type(exc).__name__}", _HINT
@@ -70,6 +73,20 @@ def tables(connection: sqlite3.Connection) -> frozenset[str]:
 
 def columns(connection: sqlite3.Connection, table: str) -> frozenset[str]:
     return frozenset(str(row[1]) for row in connection.execute(f"PRAGMA table_info({table})").fetchall())
+
+
+def hosts(column: str, domains: Sequence[str] | None) -> tuple[str, list[str]]:
+    """A WHERE clause (and its parameters) for rows whose `column` is one of `domains`, with or without a leading
+    dot, or a name under one, so a browser's other sites are never read. `Jar.scoped` then applies the exact rule
+    (public suffixes, IP addresses). `None`: every row."""
+    if domains is None:
+        return "1", []
+    clauses, parameters = [], []
+    for domain in domains:
+        escaped = domain.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        clauses.append(f"lower({column}) IN (?, ?) OR lower({column}) LIKE ? ESCAPE '\\'")
+        parameters += [domain, "." + domain, "%." + escaped]
+    return " OR ".join(f"({c})" for c in clauses) or "0", parameters
 
 
 def integer(value: object, column: str, row: int, name: str) -> int:

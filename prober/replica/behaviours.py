@@ -18,7 +18,7 @@ Pairs = tuple[tuple[str, str], ...]
 JSON = "application/json"
 HTML = "text/html; charset=utf-8"
 
-# Hosts, named once. Reference A5 (inference), A7 (console and login hosts).
+# Hosts, named once: docs/vendor.md#hosts-inference, #hosts-console, #login-hosts, #hosts-qwencloud.
 DASHSCOPE_INTL = "dashscope-intl.aliyuncs.com"
 DASHSCOPE_CN = "dashscope.aliyuncs.com"
 DASHSCOPE_US = "dashscope-us.aliyuncs.com"
@@ -36,12 +36,21 @@ SIGNIN_CN = "signin.aliyun.com"
 QWENCLOUD_HOME = "home.qwencloud.com"
 QWENCLOUD_CLI = "cli.qwencloud.com"
 QWENCLOUD_DATA = "cs-data.qwencloud.com"
+CONSOLE_CN_ON_ALIBABACLOUD = "bailian.console.alibabacloud.com"
+# The console CLI gateways of the Bailian CLI's region x site table (docs/vendor.md#gateway-hosts): RPC_CN and
+# RPC_INTL serve /cli/api.json too; these two appear in no other source.
+GATEWAY_CN_INTL_SITE = "bailian-cs.console.alibabacloud.com"
+GATEWAY_SG_DOMESTIC = "modelstudio-cs.console.aliyun.com"
+CLI_GATEWAYS = frozenset({RPC_INTL, GATEWAY_CN_INTL_SITE, RPC_CN, GATEWAY_SG_DOMESTIC})
+# Where an AccessKey pair is exchanged for a console access token (docs/vendor.md#console-token).
+OPENAPI_INTL = "modelstudio.ap-southeast-1.aliyuncs.com"
+OPENAPI_CN = "modelstudio.cn-beijing.aliyuncs.com"
 
 _CN_HOSTS = frozenset({CONSOLE_CN, RPC_CN})
 
 # The path of the login page the console redirects to, and the query parameter carrying the original URL.
 # Neither is recorded in the sources (#612 only says "302 redirect (to login page)"); these follow the
-# shape of Alibaba's public account login links and are the replica's choice.
+# shape of Alibaba's public account login links and are the replica's choice (docs/vendor.md#choice-login).
 LOGIN_PATH = "/login/login.htm"
 LOGIN_RETURN_PARAM = "oauth_callback"
 
@@ -49,13 +58,19 @@ LOGIN_RETURN_PARAM = "oauth_callback"
 # Bailian console derives one per session: see sec_token_for).
 REPLICA_SEC_TOKEN = "replica-sec-token"
 
-# Where the replica's login sends the browser afterwards: the dashboards CodexBar opens (reference A2, A7).
+# The replica's console access tokens (docs/vendor.md#choice-console-token), fake values defined here only: the one
+# its account issued, which reads the account's quota on every CLI gateway, and one it treats as expired. Any other
+# bearer (a sk- key, another token) is refused like the expired one.
+REPLICA_CONSOLE_TOKEN = "replica-console-token-" + "demo" * 4
+REPLICA_EXPIRED_CONSOLE_TOKEN = "replica-expired-console-token-" + "0" * 8
+
+# Where the replica's login sends the browser afterwards: the dashboards CodexBar opens (docs/vendor.md#sec-token).
 DASHBOARD_CN = f"https://{CONSOLE_CN}/cn-beijing/?tab=model"
 DASHBOARD_INTL = f"https://{CONSOLE_INTL}/ap-southeast-1/?tab=coding-plan"
 LOGIN_DO_PATH = "/login/login.do"
 
 # Cookies that belong to bailian.console.aliyun.com; sent to the RPC host they mean a flat, unscoped cookie
-# header (reference (b) "Cookie scoping matters", CodexBar #2370).
+# header (docs/vendor.md#cookie-scoping, CodexBar #2370).
 WRONG_HOST_COOKIES = ("JSESSIONID", "atpsida")
 
 
@@ -113,7 +128,7 @@ class Behaviour:
 
 
 # ----------------------------------------------------------------------------------------------------
-# Helpers: credentials as the request presents them, and the vendor's body shapes (reference C1, C4).
+# Helpers: credentials as the request presents them, and the vendor's body shapes (docs/vendor.md#shapes).
 # ----------------------------------------------------------------------------------------------------
 
 
@@ -129,14 +144,14 @@ def _is_coding_key(key: str | None) -> bool:
 
 
 def _ticket_session(request: Request) -> bool:
-    """CodexBar's test for a console session (reference (b)): the ticket plus one account cookie."""
+    """CodexBar's test for a console session (docs/vendor.md#session-cookies): the ticket plus one account cookie."""
     cookies = request.cookies
     has_account = any(cookies.get(n) for n in ("login_aliyunid_pk", "login_current_pk", "login_aliyunid"))
     return bool(cookies.get("login_aliyunid_ticket")) and has_account
 
 
 def _qwencloud_session(request: Request) -> bool:
-    """QwenCloud accepts any one of three ticket cookies (reference (b), CB QwenCloudCookieImporter.swift)."""
+    """QwenCloud accepts any one of three ticket cookies (docs/vendor.md#qwencloud-tickets)."""
     names = ("login_aliyunid_ticket", "login_qwencloud_ticket", "qwen_sso_ticket")
     return any(request.cookies.get(n) for n in names)
 
@@ -185,12 +200,13 @@ def unmodelled(detail: str) -> Answer:
 
 
 def _flat_invalid_key(status: int, message: str) -> Answer:
-    # Native DashScope flat shape (reference C4, [doc] error-code-start).
+    # Native DashScope flat shape (docs/vendor.md#shape-flat).
     return _json(status, {"code": "InvalidApiKey", "message": message, "request_id": _request_id()})
 
 
 def _not_found(_: Request) -> Answer:
-    # No body: #612 records only the status; the coding-plan FAQ lists "404 status code (no body)" (C4).
+    # No body: #612 records only the status; the Coding Plan FAQ lists a 404 with no body
+    # (docs/vendor.md#choice-bodies).
     return Answer(status=404, content_type=None)
 
 
@@ -260,11 +276,11 @@ def _account_pk() -> str:
 
 
 def login_cookies(kind: str, secret: bytes) -> tuple[SetCookie, ...]:
-    """The cookie set of reference (b) for an `intl` passport or a `cn` ticket login, with fresh values."""
+    """The cookie set of an `intl` passport or a `cn` ticket login (docs/vendor.md#session-cookies), fresh values."""
     pk = _account_pk()
     if kind == "intl":
-        # The eight passport cookies #612 found (reference (b)); never login_aliyunid_ticket. HttpOnly flags
-        # follow prober.demo's synthetic INTL jar; which of them are HttpOnly in reality is not recorded.
+        # The eight passport cookies #612 found (docs/vendor.md#intl-passport-cookies); never login_aliyunid_ticket.
+        # HttpOnly flags follow prober.demo's synthetic INTL jar; which are HttpOnly in reality is not recorded.
         domain = ".alibabacloud.com"
         return (
             SetCookie("login_current_pk", pk, domain, http_only=True),
@@ -276,9 +292,9 @@ def login_cookies(kind: str, secret: bytes) -> tuple[SetCookie, ...]:
             SetCookie("x5sec", secrets.token_hex(24), domain, http_only=True, max_age=None),
             SetCookie("last_u_intl-aliyun_intl-aliyun", secrets.token_hex(8), domain, http_only=False),
         )
-    # CodexBar's session test (reference (b)): the ticket plus an account cookie; the csrf cookie is read by
-    # the page's script into x-csrf-token (A1 request headers), so it cannot be HttpOnly; cna feeds
-    # X-Anonymous-Id (A1 form body).
+    # CodexBar's session test (docs/vendor.md#session-cookies): the ticket plus an account cookie; the csrf cookie is
+    # read by the page's script into x-csrf-token (docs/vendor.md#csrf-headers), so it cannot be HttpOnly; cna feeds
+    # X-Anonymous-Id (docs/vendor.md#rpc-form).
     domain = ".aliyun.com"
     return (
         SetCookie("login_aliyunid_ticket", mint_ticket(secret), domain, http_only=True),
@@ -332,7 +348,7 @@ def _payg_compatible_models(request: Request) -> Answer:
 
 
 def _diagnostic_headers() -> Pairs:
-    # Reference C5: headers seen on DashScope answers. Deliberately no x-ratelimit-* (#612 section 3).
+    # docs/vendor.md#diagnostic-headers. Deliberately no x-ratelimit-* (docs/vendor.md#no-rate-limit-headers).
     return (
         ("x-request-id", _request_id()),
         ("req-cost-time", "412"),
@@ -383,6 +399,18 @@ def _token_plan_models(request: Request) -> Answer:
     return _flat_invalid_key(401, "Invalid API-key provided.")
 
 
+def _istio_not_found(_: Request) -> Answer:
+    # docs/vendor.md#dashscope-tokenplan: an empty 404 from the Istio front, with or without a key.
+    return Answer(status=404, content_type=None, headers=(("server", "istio-envoy"),))
+
+
+def _to_modelstudio(request: Request) -> Answer:
+    # docs/vendor.md#hosts-console (CodexBar #2891): this host sends browsers on to the INTL console. The status and
+    # the kept path and query are the replica's choice (docs/vendor.md#choice-statuses).
+    target = request.url.replace(f"https://{request.host}", f"https://{CONSOLE_INTL}", 1)
+    return Answer(status=302, content_type=None, headers=(("Location", target),))
+
+
 def _console_need_login() -> Answer:
     payload = {
         "code": "ConsoleNeedLogin",
@@ -397,7 +425,7 @@ def _console_gateway(request: Request) -> Answer:
     if _ticket_session(request):
         return unmodelled(
             "a console ticket session on the key-mode gateway /data/api.json is not described by any source "
-            "(reference A1 rows 1-2 and A1' record key mode and INTL passport cookies only)"
+            "(docs/vendor.md#console-gateway-key records key mode and INTL passport cookies only)"
         )
     return _console_need_login()
 
@@ -409,23 +437,63 @@ def _next_monday_utc8(now: datetime) -> datetime:
     return midnight + timedelta(days=7 - local.weekday())
 
 
+def _month_ahead_utc8(now: datetime) -> datetime:
+    """00:00 UTC+8 thirty days ahead: the replica's monthly refresh (docs/vendor.md#choice-quota-values), on a day
+    boundary so that two sweeps of one day report the same time."""
+    local = (now + timedelta(days=30)).astimezone(timezone(timedelta(hours=8)))
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 def _epoch_ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def quota_payload(now: datetime | None = None) -> dict[str, object]:
-    """The CN quota answer: Pro tier totals (limits table), fixture usage counts, refresh times in ms."""
-    now = now or datetime.fromtimestamp(time.time(), tz=UTC)
+def _now(now: datetime | None) -> datetime:
+    return now or datetime.fromtimestamp(time.time(), tz=UTC)
+
+
+def envelope(payload: object) -> dict[str, object]:
+    """An API's payload in the gateway's full success envelope (docs/vendor.md#shape-datav2-success)."""
+    return {
+        "code": "200",
+        "data": {
+            "DataV2": {
+                "ret": ["SUCCESS::接口调用成功"],
+                "data": {
+                    "msg": "Success.",
+                    "code": "SUCCESS",
+                    "success": True,
+                    "requestId": _request_id(),
+                    "data": payload,
+                },
+            },
+            "success": True,
+            "httpStatus": 200,
+            "errorCode": "",
+            "errorMsg": "",
+        },
+        "httpStatusCode": "200",
+        "successResponse": True,
+    }
+
+
+def coding_plan_payload(now: datetime | None = None) -> dict[str, object]:
+    """The Coding Plan API's own payload: Pro tier totals (docs/vendor.md#quota-limits), fixed usage counts.
+
+    The 5-hour refresh time is the server's clock, as observed (docs/vendor.md#five-hour-trailing); the weekly one
+    is the next Monday 00:00 UTC+8 (docs/vendor.md#weekly-reset); the monthly one is the replica's choice.
+    """
+    now = _now(now)
     info = {
         "per5HourUsedQuota": 120,
         "per5HourTotalQuota": 6000,
-        "per5HourQuotaNextRefreshTime": _epoch_ms(now + timedelta(hours=5)),
+        "per5HourQuotaNextRefreshTime": _epoch_ms(now),
         "perWeekUsedQuota": 3400,
         "perWeekTotalQuota": 45000,
         "perWeekQuotaNextRefreshTime": _epoch_ms(_next_monday_utc8(now)),
         "perBillMonthUsedQuota": 12000,
         "perBillMonthTotalQuota": 90000,
-        "perBillMonthQuotaNextRefreshTime": _epoch_ms(now + timedelta(days=30)),
+        "perBillMonthQuotaNextRefreshTime": _epoch_ms(_month_ahead_utc8(now)),
     }
     instance = {
         "status": "VALID",
@@ -433,30 +501,117 @@ def quota_payload(now: datetime | None = None) -> dict[str, object]:
         "instanceName": "Coding Plan Pro (replica)",
         "codingPlanQuotaInfo": info,
     }
-    return {
-        "code": "200",
-        "data": {"DataV2": {"ret": ["SUCCESS::"], "data": {"data": {"codingPlanInstanceInfos": [instance]}}}},
-        "requestId": _request_id(),
-        "successResponse": True,
+    return {"codingPlanInstanceInfos": [instance]}
+
+
+def quota_payload(now: datetime | None = None) -> dict[str, object]:
+    """The whole Coding Plan answer: coding_plan_payload in the full success envelope."""
+    return envelope(coding_plan_payload(now))
+
+
+# Token Plan API payloads (docs/vendor.md#token-plan-monthly, #token-plan-apis). The shapes are observed; the
+# numbers are the replica's choice (docs/vendor.md#choice-quota-values).
+def _token_plan_usage(now: datetime) -> object:
+    return {"per1MonthPercentage": 0.125, "per1MonthResetTime": _epoch_ms(_month_ahead_utc8(now))}
+
+
+def _token_plan_quota_config(_: datetime) -> object:
+    tiers = {"lite": (500, 5000), "standard": (1500, 15000), "pro": (5000, 50000), "essential": (250, 2500)}
+    config: dict[str, object] = {tier: {"five_hour": h, "monthly": m} for tier, (h, m) in tiers.items()}
+    config["addon_quota"] = {"extrabundle": 10000}
+    return config
+
+
+def _token_plan_addon_summary(now: datetime) -> object:
+    expires = _epoch_ms(now + timedelta(days=20))
+    return {"remainingCredits": 7500, "totalCredits": 10000, "activeCount": 1, "nearestExpireTime": expires}
+
+
+def _token_plan_addon_list(_: datetime) -> object:
+    return {"items": [{"status": "ACTIVE", "remainingCredits": 7500, "totalCredits": 10000}]}
+
+
+def _token_plan_reset_cards(_: datetime) -> object:
+    return []
+
+
+CODING_PLAN_APIS = frozenset(
+    {
+        "zeldaEasy.broadscope-bailian.codingPlan.queryCodingPlanInstanceInfoV2",  # docs/vendor.md#console-rpc
+        "zeldaEasy.bailian-commerce.codingPlan.queryCodingPlanInstanceInfoV2",  # docs/vendor.md#bailian-commerce
     }
+)
+TOKEN_PLAN_API_PREFIX = "zeldaHttp.apikeyMgr./tokenplan/personal/api/v2/"
+_TOKEN_PLAN_APIS: dict[str, Callable[[datetime], object]] = {
+    TOKEN_PLAN_API_PREFIX + "usage": _token_plan_usage,
+    TOKEN_PLAN_API_PREFIX + "quota-config": _token_plan_quota_config,
+    TOKEN_PLAN_API_PREFIX + "addon/summary": _token_plan_addon_summary,
+    TOKEN_PLAN_API_PREFIX + "addon/list": _token_plan_addon_list,
+    TOKEN_PLAN_API_PREFIX + "reset-card/list": _token_plan_reset_cards,
+}
+# The one Coding Plan spelling nobody has seen answer a session on the INTL RPC host
+# (docs/vendor.md#choice-intl-ticket).
+_UNSEEN_ON_INTL = "zeldaEasy.broadscope-bailian.codingPlan.queryCodingPlanInstanceInfoV2"
 
 
-def _not_logined() -> Answer:
-    # C1 (#2370): HTTP 200, data.success false, errorCode BailianGateway.Login.NotLogined, httpStatusCode "200".
-    # The top-level code "200" and requestId are the replica's (prober's vendor tests use the same shape).
+def _params(request: Request) -> dict[str, object]:
+    """The form's `params` field as a mapping (a JSON string on the wire); empty when absent or not JSON."""
+    try:
+        value = json.loads(_form(request).get("params", ""))
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def api_name(request: Request) -> str | None:
+    """The console API a gateway call runs: params.Api, else the `api` query value (docs/vendor.md#api-names)."""
+    api = _params(request).get("Api")
+    if isinstance(api, str) and api.strip():
+        return api.strip()
+    return request.query.get("api", "").strip() or None
+
+
+def _switch_agent(request: Request) -> object:
+    """cornerstoneParam.switchAgent of the call, or None; Data may be a mapping or a JSON string."""
+    data = _params(request).get("Data")
+    if isinstance(data, str):
+        try:
+            data = json.loads(data)
+        except ValueError:
+            return None
+    corner = data.get("cornerstoneParam") if isinstance(data, dict) else None
+    return corner.get("switchAgent") if isinstance(corner, dict) else None
+
+
+def not_logined(_: Request | None = None) -> Answer:
+    # docs/vendor.md#shape-not-logined: HTTP 200, the body exactly as captured (no request id in it).
     payload = {
         "code": "200",
-        "data": {"success": False, "errorCode": "BailianGateway.Login.NotLogined"},
+        "data": {
+            "success": False,
+            "httpStatus": 200,
+            "errorCode": "BailianGateway.Login.NotLogined",
+            "errorMsg": "BailianGateway.Login.NotLogined",
+        },
         "httpStatusCode": "200",
-        "requestId": _request_id(),
+        "successResponse": True,
+    }
+    return _json(200, payload)
+
+
+def _not_authorised() -> Answer:
+    # docs/vendor.md#shape-not-authorised (Win-CodexBar #350): a foreign switchAgent on a valid session.
+    payload = {
+        "code": "200",
+        "data": {"success": False, "httpStatus": 200, "errorCode": "BailianGateway.Workspace.NotAuthorised"},
+        "successResponse": True,
     }
     return _json(200, payload)
 
 
 def _stale_sec_token() -> Answer:
-    # C1 lists PostonlyOrTokenError and "request has expired" / "refresh page" as CodexBar's stale-token
-    # markers; the body shape a stale or missing sec_token gets is not recorded (reference (f) item 9).
-    # The ConsoleNeedLogin-like shape is the replica's choice.
+    # docs/vendor.md#shape-stale-token names the markers; the body and its status are the replica's choice
+    # (docs/vendor.md#choice-bodies), shaped like ConsoleNeedLogin.
     payload = {
         "code": "PostonlyOrTokenError",
         "message": "request has expired, please refresh page",
@@ -466,32 +621,82 @@ def _stale_sec_token() -> Answer:
     return _json(200, payload)
 
 
-# Answers on the INTL RPC host for a ticket session carry this: nobody has seen one (#612; (f) item 3).
+# An answer to a ticket session calling the broadscope-bailian Coding Plan API on the INTL RPC host carries this:
+# nobody has seen one (docs/vendor.md#choice-intl-ticket).
 NOT_OBSERVED = ("x-replica", "not-observed")
 
 
-def _console_rpc(request: Request) -> Answer:
-    """Precedence: INTL without ticket -> 302; wrong-host cookies -> NotLogined; no ticket -> 302; token; quota."""
-    intl = request.host == RPC_INTL
-    if intl and not _ticket_session(request):
-        return _login_redirect(request)  # #612 section 2, observed
-    extra: Pairs = (NOT_OBSERVED,) if intl else ()
-    # #2370: a ticket session whose header also carries bailian.console.aliyun.com's cookies is refused, so
-    # this check comes before the session and token checks.
+def console_rpc(request: Request, logged_out: Callable[[Request], Answer] = not_logined) -> Answer:
+    """The console RPC hosts' /data/api.json; `logged_out` answers a request without a session.
+
+    Precedence: wrong-host cookies -> NotLogined; no session -> logged_out; an API no source describes ->
+    unmodelled; a missing or foreign sec_token -> stale; a switchAgent on a Token Plan call -> NotAuthorised;
+    otherwise the API's payload in the full envelope.
+    """
+    api = api_name(request)
+    result = _console_rpc_answer(request, api, logged_out)
+    if request.host == RPC_INTL and api == _UNSEEN_ON_INTL and _ticket_session(request):
+        return Answer(result.status, result.body, result.content_type, (*result.headers, NOT_OBSERVED))
+    return result
+
+
+def _console_rpc_answer(request: Request, api: str | None, logged_out: Callable[[Request], Answer]) -> Answer:
+    # docs/vendor.md#cookie-scoping (CodexBar #2370): another host's cookies are refused before anything else.
     if any(name in request.cookies for name in WRONG_HOST_COOKIES):
-        result = _not_logined()
-    elif not _ticket_session(request):
-        return _login_redirect(request)
-    else:
-        sent = _form(request).get("sec_token", "")
-        if sent and hmac.compare_digest(sent.encode(), _session_sec_token(request).encode()):
-            result = _json(200, quota_payload())
-        else:
-            result = _stale_sec_token()
-    return Answer(result.status, result.body, result.content_type, (*result.headers, *extra))
+        return not_logined()
+    token_plan = api is not None and api.startswith(TOKEN_PLAN_API_PREFIX)
+    # docs/vendor.md#cookie-only-cn: the CN host answered a Token Plan call with the ticket cookie alone.
+    cookie_only = token_plan and request.host == RPC_CN
+    session = _ticket_session(request) or (cookie_only and bool(request.cookies.get("login_aliyunid_ticket")))
+    if not session:
+        return logged_out(request)
+    payload: Callable[[datetime], object] | None = (
+        coding_plan_payload if api in CODING_PLAN_APIS else _TOKEN_PLAN_APIS.get(api or "")
+    )
+    if payload is None:
+        return unmodelled(f"no source describes what the console API {api!r} answers (docs/vendor.md#api-names)")
+    sent = _form(request).get("sec_token", "")
+    valid = bool(sent) and hmac.compare_digest(sent.encode(), _session_sec_token(request).encode())
+    if not valid and (sent or not cookie_only):
+        return _stale_sec_token()
+    if token_plan and _switch_agent(request) is not None:
+        return _not_authorised()  # docs/vendor.md#choice-switch-agent
+    return _json(200, envelope(payload(_now(None))))
 
 
-# The navigation headers CodexBar #2891/#3098 had to add before the CN plan page rendered SEC_TOKEN (A2 row 3).
+def _no_permission() -> Answer:
+    # docs/vendor.md#console-token-errors names the code and quotes no body; the gateway's failure envelope, the
+    # shape NotLogined comes in and the Bailian CLI reads its errors from, is the replica's choice
+    # (docs/vendor.md#choice-console-token).
+    payload = {
+        "code": "200",
+        "data": {"success": False, "httpStatus": 200, "errorCode": "NoPermission", "errorMsg": "NoPermission"},
+        "httpStatusCode": "200",
+        "successResponse": True,
+    }
+    return _json(200, payload)
+
+
+def cli_gateway(request: Request) -> Answer:
+    """The console CLI gateway's /cli/api.json (docs/vendor.md#cli-gateway): the replica's console token reads its
+    account's Coding Plan and Token Plan APIs; any other bearer, and none, gets NoPermission. Cookies and sec_token
+    play no part: the Bailian CLI sends neither."""
+    token = _bearer(request) or ""
+    if not hmac.compare_digest(token.encode(), REPLICA_CONSOLE_TOKEN.encode()):
+        return _no_permission()  # REPLICA_EXPIRED_CONSOLE_TOKEN, a sk- key, another token, no token
+    api = api_name(request)
+    payload: Callable[[datetime], object] | None = (
+        coding_plan_payload if api in CODING_PLAN_APIS else _TOKEN_PLAN_APIS.get(api or "")
+    )
+    if payload is None:
+        return unmodelled(f"no source describes what the console API {api!r} answers (docs/vendor.md#api-names)")
+    if (api or "").startswith(TOKEN_PLAN_API_PREFIX) and _switch_agent(request) is not None:
+        return _not_authorised()  # docs/vendor.md#choice-switch-agent
+    return _json(200, envelope(payload(_now(None))))
+
+
+# The navigation headers CodexBar #2891/#3098 had to add before the CN plan page rendered SEC_TOKEN
+# (docs/vendor.md#plan-page-navigation).
 NAVIGATION_HEADERS = {"sec-fetch-site": "same-origin", "sec-fetch-mode": "navigate", "sec-fetch-dest": "document"}
 
 
@@ -503,9 +708,9 @@ def _dashboard(request: Request) -> Answer:
     if not _ticket_session(request):
         return _login_redirect(request)
     if request.host != CONSOLE_CN:
-        return unmodelled("a logged-in INTL dashboard was never captured (reference (f) item 3)")
+        return unmodelled("a logged-in INTL dashboard was never captured (docs/vendor.md#unknown-intl-session-cookie)")
     # The plan page renders SEC_TOKEN only for a real navigation; the coding-plan/model dashboard embeds it
-    # for CodexBar's plain GET (A2 row 1).
+    # for CodexBar's plain GET (docs/vendor.md#sec-token).
     with_token = request.query.get("tab") != "plan" or _navigation(request)
     config = f'window.ALIYUN_CONSOLE_CONFIG = {{ SEC_TOKEN: "{_session_sec_token(request)}" }};\n' if with_token else ""
     page = (
@@ -519,7 +724,9 @@ def _console_user_info(request: Request) -> Answer:
     if not _ticket_session(request):
         return _login_redirect(request)
     if request.host != CONSOLE_CN:
-        return unmodelled("a logged-in INTL /tool/user/info.json was never captured (reference (f) item 3)")
+        return unmodelled(
+            "a logged-in INTL /tool/user/info.json was never captured (docs/vendor.md#unknown-intl-session-cookie)"
+        )
     return _json(200, {"data": {"secToken": _session_sec_token(request)}})
 
 
@@ -532,7 +739,7 @@ def _qwencloud_user_info(request: Request) -> Answer:
 def _qwencloud_account_info(_: Request) -> Answer:
     return unmodelled(
         "cli.qwencloud.com takes an OAuth access token from the t.qwencloud.com device flow; what it "
-        "answers to anything else (such as a sk-sp-* key) is not recorded (reference A4, (f) item 1)"
+        "answers to anything else (such as a sk-sp-* key) is not recorded (docs/vendor.md#qwencloud-cli-gateway)"
     )
 
 
@@ -549,9 +756,9 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         hosts=frozenset({DASHSCOPE_INTL, DASHSCOPE_CN}),
         methods=_GET,
         paths=("/api/v1/policies", "/api/v1/usage", "/api/v1/subscriptions"),
-        source="CodexBar #612 table rows 1-3 (404 with a sk-sp key, INTL). CN twins mirror INTL: "
-        "inferred, never observed. Body empty: #612 records only the status (C4 FAQ: '404 status code "
-        "(no body)').",
+        source="CodexBar #612 table rows 1-3, 404 with a sk-sp key (docs/vendor.md#issue-612-table). CN twins "
+        "mirror INTL: inferred, never observed. No body: #612 records only the status "
+        "(docs/vendor.md#choice-bodies).",
         respond=_not_found,
     ),
     Behaviour(
@@ -559,9 +766,10 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         hosts=frozenset({DASHSCOPE_INTL, DASHSCOPE_CN}),
         methods=_GET,
         paths=("/api/v1/models",),
-        source="CodexBar #612 table row 4 ('401 (key not accepted)'); flat InvalidApiKey bodies from "
-        "reference C4 ([doc] error-code-start). The replica holds no valid PAYG key, so every bearer "
-        "key is rejected; CN twin inferred (A5: 'a mismatched key or base URL gives 401').",
+        source="CodexBar #612 table row 4, '401 (key not accepted)' (docs/vendor.md#issue-612-table); flat "
+        "InvalidApiKey bodies (docs/vendor.md#shape-flat). The replica holds no valid pay-as-you-go key, so "
+        "every bearer key is rejected; CN twin inferred (docs/vendor.md#payg: a key the host does not take "
+        "gets 401).",
         respond=_native_models,
     ),
     Behaviour(
@@ -569,9 +777,9 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         hosts=frozenset({CODING_INTL, CODING_CN}),
         methods=_GET,
         paths=("/compatible-mode/v1/usage", "/api/v1/quota", "/v1/models"),
-        source="CodexBar #612 table rows 5-7 (404 with a sk-sp key); C4 FAQ '404 status code (no "
-        "body)'. Conflict: reference A5 cites an [obs] unauthenticated 200 on /v1/models (OMP-GUI "
-        "proposal); the bug report wins. CN twins inferred.",
+        source="CodexBar #612 table rows 5-7, 404 with a sk-sp key (docs/vendor.md#issue-612-table). "
+        "Conflict: a 200 without a key was reported on /v1/models (docs/vendor.md#conflict-coding-models); "
+        "the bug report wins. CN twins inferred.",
         respond=_not_found,
     ),
     Behaviour(
@@ -579,10 +787,11 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         hosts=frozenset({CODING_INTL, CODING_CN}),
         methods=_POST,
         paths=("/apps/anthropic/v1/messages",),
-        source="CodexBar #612 section 4 (Bearer sk-sp -> 200, no x-ratelimit-*); x-api-key accepted "
-        "too, as Claude Code sends it (A5 note: unverified). Headers from C5 (DashScope in general). "
-        "401 text from C4 FAQ; its body shape is unknown (f item 6): the Anthropic error envelope is "
-        "the replica's choice.",
+        source="CodexBar #612 section 4, Bearer sk-sp -> 200 with no x-ratelimit-* "
+        "(docs/vendor.md#issue-612-inference); x-api-key accepted too, as Claude Code sends it (inferred, "
+        "docs/vendor.md#coding-inference). Headers: docs/vendor.md#diagnostic-headers. 401 text from the "
+        "Coding Plan FAQ (docs/vendor.md#errors-coding-plan); its body shape is unknown, the Anthropic "
+        "envelope is the replica's choice (docs/vendor.md#choice-bodies).",
         respond=_anthropic_messages,
     ),
     Behaviour(
@@ -590,10 +799,10 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         hosts=frozenset({CODING_INTL, CODING_CN}),
         methods=_POST,
         paths=("/v1/chat/completions",),
-        source="C4 [obs] jcode #81, knowledge-base #14, QAI: 405 'only available for Coding Agents'. "
-        "Conflicts with #612's curl 200 on the anthropic path, so only this path is gated. Key checked "
-        "first (FAQ: a sk- key gets 401 'invalid access token or token expired'); that order and its "
-        "envelope are chosen.",
+        source="405 'only available for Coding Agents' (docs/vendor.md#agent-gate). Conflicts with #612's "
+        "curl 200 on the anthropic path, so only this path is gated (docs/vendor.md#conflict-agent-gate). "
+        "Key checked first (a sk- key gets 401 'invalid access token or token expired', "
+        "docs/vendor.md#errors-coding-plan); that order and its envelope are chosen.",
         respond=_openai_chat_completions,
     ),
     Behaviour(
@@ -601,9 +810,9 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         hosts=frozenset({DASHSCOPE_INTL, DASHSCOPE_CN, DASHSCOPE_US, DASHSCOPE_HK}),
         methods=_GET,
         paths=("/compatible-mode/v1/models",),
-        source="C4 FAQ and A5 (QAI): sk-sp key on a general DashScope base URL -> 403 'invalid "
-        "api-key'; envelope shape chosen (C4: compatible-mode uses either). Other keys 401 (A5: "
-        "mismatched key); no key -> flat 'No API-key provided.' (C4). US/HK/CN hosts inferred from the "
+        source="A sk-sp key on a general DashScope base URL -> 403 'invalid api-key' (docs/vendor.md#payg); "
+        "the OpenAI envelope is chosen (docs/vendor.md#choice-bodies). Other keys 401 (docs/vendor.md#payg); "
+        "no key -> flat 'No API-key provided.' (docs/vendor.md#shape-flat). US/HK/CN hosts inferred from the "
         "same FAQ line.",
         respond=_payg_compatible_models,
     ),
@@ -612,9 +821,9 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         hosts=frozenset({TOKEN_PLAN_INTL, TOKEN_PLAN_CN}),
         methods=_GET,
         paths=("/compatible-mode/v1/models",),
-        source="A5 [obs] research note + token-plan FAQ: no key or x-api-key -> 401 flat 'No API-key "
-        "provided.'. Bearer key -> 401 'Invalid API-key provided.' is INFERRED (a Coding Plan key is "
-        "not a Token Plan key; a CN key on the INTL host gets invalid_api_key, OMP).",
+        source="No key or x-api-key -> 401 flat 'No API-key provided.' (docs/vendor.md#token-plan-inference, "
+        "docs/vendor.md#x-api-key-note). Bearer key -> 401 'Invalid API-key provided.' is INFERRED (a Coding "
+        "Plan key is not a Token Plan key; a CN key on the INTL host gets invalid_api_key).",
         respond=_token_plan_models,
     ),
     Behaviour(
@@ -622,9 +831,9 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         hosts=frozenset({CONSOLE_INTL, CONSOLE_CN}),
         methods=_POST,
         paths=("/data/api.json",),
-        source="A1 rows 1-2, A1', C1 (CB tests; #612; #598): no console session, or a key -> "
-        "ConsoleNeedLogin. HTTP 200 is chosen: the status is not recorded and CodexBar maps this "
-        "answer by its body code (C2).",
+        source="No console session, or a key -> ConsoleNeedLogin (docs/vendor.md#console-gateway-key, "
+        "docs/vendor.md#shape-console-need-login; CodexBar #612, #598). HTTP 200 is chosen: the status is "
+        "not recorded and CodexBar reads this answer by its body (docs/vendor.md#choice-statuses).",
         respond=_console_gateway,
     ),
     Behaviour(
@@ -632,26 +841,52 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         hosts=frozenset({RPC_INTL, RPC_CN}),
         methods=_POST,
         paths=("/data/api.json",),
-        source="A1 rows 3-4; #612 section 2: INTL passport cookies (no login_aliyunid_ticket) -> 302 "
-        "to login. Cookie header with bailian.console.aliyun.com's JSESSIONID/atpsida -> 200 "
-        "BailianGateway.Login.NotLogined (C1, (b) 'Cookie scoping matters', CodexBar #2370), checked "
-        "before the session. CN ticket session with its sec_token form field -> quota as in reference 0 "
-        "item 2, DataV2 envelope (C1), Pro limits (limits table); with a missing or another session's "
-        "sec_token -> 200 PostonlyOrTokenError (C1 marker text; the exact shape is not recorded, f item "
-        "9). A hand-made ticket (not issued by the replica's login) with an empty sec_token still gets "
-        "quota, marked x-replica-sec-token: unchecked. A ticket session on the INTL RPC host is NOT "
-        "OBSERVED (#612 found no INTL ticket; f item 3): treated like CN and marked x-replica: "
-        "not-observed.",
-        respond=_console_rpc,
+        source="docs/vendor.md#console-rpc. Signed out (no ticket session, #612's INTL passport cookies "
+        "included) -> 200 BailianGateway.Login.NotLogined (docs/vendor.md#shape-not-logined). CodexBar #612 "
+        "section 2 reported a 302 to login instead; the newer reports win and #612's reading is the "
+        "rpc-login-redirect scenario (docs/vendor.md#conflict-logged-out-rpc). bailian.console.aliyun.com's "
+        "JSESSIONID/atpsida in the header -> NotLogined before anything else (docs/vendor.md#cookie-scoping). "
+        "The API is params.Api, else the api query value (docs/vendor.md#api-names): both Coding Plan "
+        "spellings (docs/vendor.md#bailian-commerce) -> the quota (docs/vendor.md#quota-payload) in the full "
+        "envelope (docs/vendor.md#shape-datav2-success); Token Plan usage -> the monthly window "
+        "(docs/vendor.md#token-plan-monthly); other Token Plan APIs of docs/vendor.md#token-plan-apis; any "
+        "other API -> unmodelled. A missing or another session's sec_token -> 200 PostonlyOrTokenError "
+        "(docs/vendor.md#shape-stale-token; body chosen), for hand-made tickets as for minted ones, except "
+        "Token Plan calls on the CN host, which the ticket cookie alone answers "
+        "(docs/vendor.md#cookie-only-cn). A switchAgent on a Token Plan call -> Workspace.NotAuthorised "
+        "(docs/vendor.md#choice-switch-agent). A ticket session calling the broadscope-bailian API on the "
+        "INTL host is NOT OBSERVED: treated like CN and marked x-replica: not-observed "
+        "(docs/vendor.md#choice-intl-ticket).",
+        respond=console_rpc,
+    ),
+    Behaviour(
+        name="cli-gateway",
+        hosts=CLI_GATEWAYS,
+        methods=_POST,
+        paths=("/cli/api.json",),
+        source="The Bailian CLI's console gateway, on the four hosts of its region x site table "
+        "(docs/vendor.md#cli-gateway, docs/vendor.md#gateway-hosts). The replica's console token "
+        "(REPLICA_CONSOLE_TOKEN) -> the API named by params.Api, else the api query value "
+        "(docs/vendor.md#api-names): the Coding Plan quota with the 5-hour, weekly and monthly windows "
+        "(docs/vendor.md#quota-payload) or a Token Plan payload (docs/vendor.md#token-plan-monthly, "
+        "docs/vendor.md#token-plan-apis), in the full envelope (docs/vendor.md#shape-datav2-success); any other "
+        "API -> unmodelled; a switchAgent on a Token Plan call -> Workspace.NotAuthorised "
+        "(docs/vendor.md#choice-switch-agent). A sk-sp- key and an expired token -> NoPermission (observed, "
+        "docs/vendor.md#console-token-errors); the replica marks a token expired by its value "
+        "(REPLICA_EXPIRED_CONSOLE_TOKEN), and refuses any other bearer and no bearer with the same NoPermission "
+        "(inferred: the answer to no credential is not recorded, docs/vendor.md#unknown-no-credential). The "
+        "NoPermission body and its HTTP 200, and one token being valid on all four hosts, are the replica's "
+        "choices (docs/vendor.md#choice-console-token).",
+        respond=cli_gateway,
     ),
     Behaviour(
         name="console-user-info",
         hosts=frozenset({CONSOLE_INTL, CONSOLE_CN}),
         methods=_GET,
         paths=("/tool/user/info.json",),
-        source="A2 row 2 (CB; OMP: data.secToken), the session's sec_token (an HMAC of the ticket under "
-        "the replica's secret). Logged-out answer not recorded: modelled like the dashboard on the same "
-        "host (302 to login), which CodexBar's resolver treats as login required.",
+        source="CodexBar's second place for sec_token (docs/vendor.md#sec-token): data.secToken, the "
+        "session's value (docs/vendor.md#choice-sec-token). Signed-out answer not recorded: modelled like "
+        "the dashboard on the same host (302 to login), which CodexBar's resolver treats as login required.",
         respond=_console_user_info,
     ),
     Behaviour(
@@ -660,10 +895,11 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         methods=_GET,
         paths=("/ap-southeast-1", "/us-east-1", "/eu-central-1", "/cn-hongkong", "/cn-beijing"),
         prefix=True,
-        source="A2 rows 1 and 3, A7; #612 section 2 (no ticket -> 302 to the login host). CN logged "
-        'in: SEC_TOKEN: "<token>" in window.ALIYUN_CONSOLE_CONFIG (A2 row 3); the ?tab=plan page only '
-        "for a navigation request (Sec-Fetch-Site same-origin, -Mode navigate, -Dest document; CodexBar "
-        "#2891, #3098), other tabs always (A2 row 1: CodexBar's plain GET finds it).",
+        source="docs/vendor.md#sec-token. No ticket -> 302 to the login host: #612 section 2's 302, most "
+        "likely this page's (docs/vendor.md#conflict-logged-out-rpc). CN signed in: SEC_TOKEN <token> "
+        "in window.ALIYUN_CONSOLE_CONFIG; the ?tab=plan page only for a navigation request (Sec-Fetch-Site "
+        "same-origin, -Mode navigate, -Dest document; docs/vendor.md#plan-page-navigation), other tabs "
+        "always (CodexBar's plain GET finds it).",
         respond=_dashboard,
     ),
     Behaviour(
@@ -673,9 +909,9 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         paths=(LOGIN_DO_PATH,),
         source="The replica's own login, so a real browser can hold either session: as=intl sets the eight "
         "INTL passport cookies #612 found, on .alibabacloud.com; as=cn sets login_aliyunid_ticket, "
-        "login_aliyunid_pk, login_aliyunid_csrf and cna on .aliyun.com (reference (b)). Attributes, "
-        "values and the 302 to the dashboard are the replica's choices: the real login was never "
-        "captured.",
+        "login_aliyunid_pk, login_aliyunid_csrf and cna on .aliyun.com (docs/vendor.md#session-cookies). "
+        "Attributes, values and the 302 to the dashboard are the replica's choices: the real login was "
+        "never captured (docs/vendor.md#choice-login).",
         respond=_login,
     ),
     Behaviour(
@@ -684,8 +920,9 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         methods=_GET,
         paths=("/",),
         prefix=True,
-        source="A7 login hosts and reference (b) login-page markers (host name, 'password', 'sign "
-        "in'). The page itself is the replica's minimal form: the real one was never captured.",
+        source="Login hosts and login-page markers (host name, 'password', 'sign in'): "
+        "docs/vendor.md#login-hosts, docs/vendor.md#shape-html-login. The page itself is the replica's "
+        "minimal form: the real one was never captured (docs/vendor.md#choice-login).",
         respond=_login_page,
     ),
     Behaviour(
@@ -693,7 +930,8 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         hosts=frozenset({QWENCLOUD_HOME}),
         methods=_GET,
         paths=("/tool/user/info.json",),
-        source="A2 row 2 (OMP: data.secToken) with a QwenCloud ticket cookie (reference (b)); without one: unknown.",
+        source="data.secToken (docs/vendor.md#qwencloud-data-gateway) with a QwenCloud ticket cookie "
+        "(docs/vendor.md#qwencloud-tickets); without one: unknown.",
         respond=_qwencloud_user_info,
     ),
     Behaviour(
@@ -701,7 +939,7 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         hosts=frozenset({QWENCLOUD_CLI}),
         methods=_GET,
         paths=("/api/account/info.json",),
-        source="A4 row 4 (QCLI): an OAuth token check. Modelled only as an honest unknown.",
+        source="An OAuth token check (docs/vendor.md#qwencloud-cli-gateway). Modelled only as an honest unknown.",
         respond=_qwencloud_account_info,
     ),
     Behaviour(
@@ -709,9 +947,68 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         hosts=frozenset({QWENCLOUD_DATA}),
         methods=frozenset({"POST"}),
         paths=("/data/api.json",),
-        source="A3 row 3 (CB QwenCloudUsageFetcher.swift): the QwenCloud Token Plan gateway. No answer of it is "
+        source="The QwenCloud Token Plan gateway (docs/vendor.md#qwencloud-data-gateway). No answer of it is "
         "recorded, so the replica answers 501 unmodelled.",
         respond=lambda _request: unmodelled("what cs-data.qwencloud.com answers is not recorded in the sources"),
+    ),
+    Behaviour(
+        name="qwencloud-cli-envelope",
+        hosts=frozenset({QWENCLOUD_CLI}),
+        methods=_POST,
+        paths=("/data/v2/api.json",),
+        source="The QwenCloud CLI's envelope call (docs/vendor.md#qwencloud-cli-gateway): its request and its "
+        "success envelope are documented for the OAuth access token of the t.qwencloud.com device flow, which "
+        "prober never holds. What it answers to anything else (a sk-sp- key, no credential) is not recorded, so "
+        "the replica answers 501 unmodelled.",
+        respond=lambda _request: unmodelled(
+            "cli.qwencloud.com/data/v2/api.json is documented only for the QwenCloud OAuth access token; what it "
+            "answers to anything else is not recorded (docs/vendor.md#qwencloud-cli-gateway)"
+        ),
+    ),
+    Behaviour(
+        name="generate-access-token",
+        hosts=frozenset({OPENAPI_INTL, OPENAPI_CN}),
+        methods=_POST,
+        paths=("/modelstudio/cli/generateAccessToken",),
+        source="GenerateCLIAccessToken (docs/vendor.md#console-token) is documented as an ACS3-HMAC-SHA256-signed "
+        "call whose errors carry Code, Message and AccessDeniedDetail.AuthAction (docs/vendor.md#shape-acs-error); "
+        "the status and code an unsigned call gets are not recorded, so the replica answers 501 unmodelled.",
+        respond=lambda _request: unmodelled(
+            "what GenerateCLIAccessToken answers to an unsigned call is not recorded (docs/vendor.md#shape-acs-error)"
+        ),
+    ),
+    Behaviour(
+        name="dashscope-tokenplan-not-found",
+        hosts=frozenset({DASHSCOPE_CN, DASHSCOPE_INTL}),
+        methods=_GET,
+        paths=("/api/v1/tokenplan",),
+        prefix=True,
+        source="An empty-body 404 from Istio with or without a key, although the docs list these paths "
+        "(docs/vendor.md#dashscope-tokenplan, docs/vendor.md#conflict-dashscope-tokenplan). Seen on the Beijing "
+        "host; the Singapore twin is inferred.",
+        respond=_istio_not_found,
+    ),
+    Behaviour(
+        name="dashscope-tasks-key-rejected",
+        hosts=frozenset({DASHSCOPE_CN, DASHSCOPE_INTL}),
+        methods=_GET,
+        paths=("/api/v1/tasks",),
+        prefix=True,
+        source="401 where /api/v1/tokenplan/* gave 404 (docs/vendor.md#dashscope-tokenplan); the replica holds no "
+        "pay-as-you-go key, so no key gets the 200 UNKNOWN task (docs/vendor.md#payg). Flat bodies as for "
+        "/api/v1/models (docs/vendor.md#shape-flat; chosen, the body is not quoted).",
+        respond=_native_models,
+    ),
+    Behaviour(
+        name="console-cn-on-alibabacloud-redirect",
+        hosts=frozenset({CONSOLE_CN_ON_ALIBABACLOUD}),
+        methods=frozenset({"GET", "POST"}),
+        paths=("/",),
+        prefix=True,
+        source="bailian.console.alibabacloud.com redirects to modelstudio.console.alibabacloud.com "
+        "(docs/vendor.md#hosts-console, CodexBar #2891); 302 and the kept path are chosen "
+        "(docs/vendor.md#choice-statuses).",
+        respond=_to_modelstudio,
     ),
 )
 

@@ -9,8 +9,10 @@ from urllib.parse import quote
 from prober.replica.behaviours import (
     BEHAVIOURS,
     CODING_INTL,
+    CONSOLE_INTL,
     LOGIN_PATH,
     LOGIN_RETURN_PARAM,
+    RPC_CN,
     RPC_INTL,
     SIGNIN_CN,
     Answer,
@@ -18,12 +20,14 @@ from prober.replica.behaviours import (
     Request,
     _anthropic_messages,
     _bearer,
-    _console_rpc,
+    _dashboard,
     _diagnostic_headers,
     _is_coding_key,
     _json,
+    _login_redirect,
     _not_found,
     _ticket_session,
+    console_rpc,
 )
 
 OBSERVED = "observed"
@@ -47,8 +51,9 @@ class Scenario:
 # usage-ratelimited (HYPOTHETICAL)
 # --------------------------------------------------------------------------------------------------
 
-# Header names as CodexBar's unmerged Qwen probe read them (reference C5, PR #498); values are invented
-# and fixed, so two sweeps of this scenario compare equal. Pro tier's 6000 requests per 5 h (limits table).
+# Header names as CodexBar's unmerged Qwen probe read them (docs/vendor.md#no-rate-limit-headers, PR #498); values
+# are invented and fixed, so two sweeps of this scenario compare equal. Pro tier's 6000 requests per 5 h
+# (docs/vendor.md#quota-limits).
 USAGE_RATE_LIMIT_HEADERS = (
     ("x-ratelimit-limit-requests", "6000"),
     ("x-ratelimit-remaining-requests", "5880"),
@@ -68,8 +73,9 @@ _USAGE_RATELIMITED = Behaviour(
     hosts=frozenset({CODING_INTL}),
     methods=frozenset({"GET"}),
     paths=("/compatible-mode/v1/usage",),
-    source="HYPOTHETICAL, not an observation: #612 saw 404 here and C5 says no x-ratelimit-* header was "
-    "ever seen on DashScope. A what-if for testing diffs; body and values are invented.",
+    source="HYPOTHETICAL, not an observation: #612 saw 404 here (docs/vendor.md#issue-612-table) and no "
+    "x-ratelimit-* header was ever seen on DashScope (docs/vendor.md#no-rate-limit-headers). A what-if for "
+    "testing diffs; body and values are invented.",
     respond=_usage_ratelimited,
 )
 
@@ -79,21 +85,48 @@ _USAGE_RATELIMITED = Behaviour(
 # --------------------------------------------------------------------------------------------------
 
 
-def _rpc_to_signin(request: Request) -> Answer:
+def _dashboard_to_signin(request: Request) -> Answer:
     if _ticket_session(request):
-        return _console_rpc(request)
+        return _dashboard(request)
     location = f"https://{SIGNIN_CN}{LOGIN_PATH}?{LOGIN_RETURN_PARAM}={quote(request.url, safe='')}"
     return Answer(status=302, content_type=None, headers=(("Location", location),))
 
 
 _CONSOLE_MOVED = Behaviour(
-    name="console-moved:console-rpc-intl",
-    hosts=frozenset({RPC_INTL}),
+    name="console-moved:console-dashboard-intl",
+    hosts=frozenset({CONSOLE_INTL}),
+    methods=frozenset({"GET"}),
+    paths=("/ap-southeast-1", "/us-east-1", "/eu-central-1", "/cn-hongkong"),
+    prefix=True,
+    source="HYPOTHETICAL, not an observation: the INTL dashboard sends signed-out sessions to "
+    "passport.alibabacloud.com (docs/vendor.md#issue-612-intl-cookies); here it sends them to the CN login "
+    "host instead.",
+    respond=_dashboard_to_signin,
+)
+
+
+# --------------------------------------------------------------------------------------------------
+# rpc-login-redirect (CodexBar #612's reading of a conflict between observations)
+# --------------------------------------------------------------------------------------------------
+
+
+def _rpc_login_redirect(request: Request) -> Answer:
+    # The observed table's precedence before the NotLogined reports: on the INTL host, no ticket session went to
+    # the login page before anything else; on CN, stray cookies still got NotLogined first (CodexBar #2370).
+    if request.host == RPC_INTL and not _ticket_session(request):
+        return _login_redirect(request)
+    return console_rpc(request, logged_out=_login_redirect)
+
+
+_RPC_LOGIN_REDIRECT = Behaviour(
+    name="rpc-login-redirect:console-rpc",
+    hosts=frozenset({RPC_INTL, RPC_CN}),
     methods=frozenset({"POST"}),
     paths=("/data/api.json",),
-    source="HYPOTHETICAL, not an observation: #612 section 2 saw the INTL RPC host send logged-out "
-    "sessions to passport.alibabacloud.com; here it sends them to the CN login host instead.",
-    respond=_rpc_to_signin,
+    source="CodexBar #612 section 2 read as the RPC host's answer: signed-out calls get a 302 to the login "
+    "host (passport.alibabacloud.com for INTL; signin.aliyun.com for CN, inferred). Newer reports see 200 "
+    "NotLogined there instead, which is the observed default (docs/vendor.md#conflict-logged-out-rpc).",
+    respond=_rpc_login_redirect,
 )
 
 
@@ -106,9 +139,9 @@ def _quota_exhausted(request: Request) -> Answer:
     key = _bearer(request) or request.headers.get("x-api-key") or None
     if not _is_coding_key(key):
         return _anthropic_messages(request)
-    # The text is reference C4's; the body shape is unknown (reference (f) item 6). The Anthropic error
-    # envelope is the replica's choice, as for this path's 401; whether a Retry-After comes is unknown too,
-    # so none is sent.
+    # The text is docs/vendor.md#errors-coding-plan's; the body shape is unknown (docs/vendor.md#unknown-429-shapes).
+    # The Anthropic error envelope is the replica's choice, as for this path's 401; whether a Retry-After comes is
+    # unknown too, so none is sent.
     error = {"type": "rate_limit_error", "message": "hour allocated quota exceeded"}
     return _json(429, {"type": "error", "error": error}, headers=_diagnostic_headers())
 
@@ -118,8 +151,9 @@ _QUOTA_EXHAUSTED = Behaviour(
     hosts=frozenset({CODING_INTL}),
     methods=frozenset({"POST"}),
     paths=("/apps/anthropic/v1/messages",),
-    source="Reference C4 (Coding Plan FAQ): 'hour allocated quota exceeded' when the 5-hour window is used "
-    "up. The 429 status, the body shape (unknown: reference (f) item 6) and the absence of Retry-After "
+    source="Coding Plan FAQ: 'hour allocated quota exceeded' when the 5-hour window is used up "
+    "(docs/vendor.md#errors-coding-plan). The 429 status, the body shape (unknown: "
+    "docs/vendor.md#unknown-429-shapes) and the absence of Retry-After "
     "are the replica's choices.",
     respond=_quota_exhausted,
 )
@@ -137,7 +171,7 @@ SCENARIOS: dict[str, Scenario] = {
         ),
         Scenario(
             "console-moved",
-            "HYPOTHETICAL: the INTL console RPC host redirects to signin.aliyun.com instead of passport",
+            "HYPOTHETICAL: the INTL console dashboard redirects to signin.aliyun.com instead of passport",
             hypothetical=True,
             overrides=(_CONSOLE_MOVED,),
         ),
@@ -146,6 +180,12 @@ SCENARIOS: dict[str, Scenario] = {
             "coding-intl anthropic messages answer 429 'hour allocated quota exceeded' (body shape chosen)",
             hypothetical=False,
             overrides=(_QUOTA_EXHAUSTED,),
+        ),
+        Scenario(
+            "rpc-login-redirect",
+            "signed-out console RPC calls get a 302 to the login host, as CodexBar #612 read it (not NotLogined)",
+            hypothetical=False,
+            overrides=(_RPC_LOGIN_REDIRECT,),
         ),
     )
 }

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json as jsonlib
 from typing import Any
 
 from prober import serial
 from prober.model import Comparison
 from prober.report.text import cell as _cell
 from prober.report.text import code as _code
+from prober.report.text import prose as _prose
 
 
 def _plural(n: int, word: str) -> str:
@@ -24,16 +24,19 @@ def count_line(c: Comparison) -> str:
 
 
 def markdown(c: Comparison) -> str:
-    lines = [f"## Changes since {c.old_started_at}", ""]
+    # Labels embed outside values (vendor codes, hosts, header values) and a report read back may hold anything:
+    # labels are prose, the before and after values code spans.
+    lines = [f"## Changes since {_prose(c.old_started_at)}", ""]
     if not c.changes:
         lines += ["No changes.", ""]
     else:
         lines += ["| Probe | Change | Before | After |", "|---|---|---|---|"]
         for ch in c.changes:
-            before, after = _cell(ch.before or "—"), _cell(ch.after or "—")
-            lines.append(f"| {_cell(_code(ch.probe_id))} | {_cell(ch.label)} | {before} | {after} |")
+            before, after = (_cell(_code(value)) if value else "—" for value in (ch.before, ch.after))
+            lines.append(f"| {_cell(_code(ch.probe_id))} | {_cell(_prose(ch.label))} | {before} | {after} |")
         lines.append("")
-    lines.append(f"{count_line(c)} Old sweep started {c.old_started_at}, new sweep started {c.new_started_at}.")
+    started = f"Old sweep started {_prose(c.old_started_at)}, new sweep started {_prose(c.new_started_at)}."
+    lines.append(f"{count_line(c)} {started}")
     return "\n".join(lines) + "\n"
 
 
@@ -43,4 +46,6 @@ def data(c: Comparison) -> dict[str, Any]:
 
 
 def json(c: Comparison) -> str:
-    return jsonlib.dumps(data(c), indent=2, ensure_ascii=False) + "\n"
+    from prober.report import json as json_report
+
+    return json_report.encode(data(c), indent=2) + "\n"

@@ -31,6 +31,8 @@ def command(probe: Probe) -> str:
     if probe.auth is Auth.KEY and probe.key_style is not None:
         # Double quotes so the shell expands the variable; the value itself never appears here.
         parts += ["-H", f'"{probe.key_style.header}: {probe.key_style.header_value("$DASHSCOPE_API_KEY")}"']
+    elif probe.auth is Auth.CONSOLE_TOKEN:
+        parts += ["-H", '"Authorization: Bearer $BAILIAN_CONSOLE_TOKEN"']
     elif probe.auth is Auth.COOKIES:
         parts += ["-H", '"Cookie: $COOKIE"']
     if probe.body is not None:

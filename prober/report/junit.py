@@ -3,25 +3,51 @@
 from __future__ import annotations
 
 import re
+import sys
 import xml.etree.ElementTree as ET
 from datetime import datetime
 
+from prober import inert
 from prober.model import Outcome, OutcomeClass, Probe, Sweep
 
 # Enough of the body to recognise the vendor's answer in a CI log without flooding it.
 BODY_LIMIT = 500
 
 # XML 1.0 §2.2 forbids most C0 controls (and lone surrogates, U+FFFE/U+FFFF) even as character
-# references, and ElementTree writes them unchecked; a body excerpt may hold any of them.
+# references, and ElementTree writes them unchecked. Outside text is made inert first (every control shown
+# escaped, as on a terminal, since CI logs are read on one); this catches what inert text may still hold.
+_DATETIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)?")  # xs:dateTime
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
+def _not_xml(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
 def _xml_text(text: str) -> str:
-    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    """Element text: newlines and tabs kept, every other control character shown escaped."""
+    return _NOT_XML.sub(_not_xml, inert.block(text, sys.maxsize))
+
+
+def _xml_attr(text: str) -> str:
+    """An attribute value: one line, every control character (newlines included) shown escaped."""
+    return _NOT_XML.sub(_not_xml, inert.line(text, sys.maxsize))
 
 
 def _seconds(outcome: Outcome) -> str:
     return f"{outcome.timings.total_ms / 1000:.3f}" if outcome.timings is not None else "0.000"
+
+
+def _timestamp(sweep: Sweep) -> dict[str, str]:
+    """The suite's `timestamp` when the sweep's start is a date and time (a report read back may hold anything)."""
+    if _DATETIME.fullmatch(sweep.started_at) is None:
+        return {}
+    try:
+        datetime.fromisoformat(sweep.started_at)
+    except ValueError:
+        return {}
+    return {"timestamp": sweep.started_at}
 
 
 def _elapsed(sweep: Sweep) -> str:
@@ -50,6 +76,9 @@ def evidence(outcome: Outcome) -> str:
     if outcome.body_excerpt:
         cut = len(outcome.body_excerpt) > BODY_LIMIT or outcome.body_truncated
         lines.append(f"body ({outcome.body_bytes} bytes{', truncated' if cut else ''}):")
+    # One line per fact: a newline inside a server string cannot forge another line of evidence.
+    lines = [inert.line(line, sys.maxsize) for line in lines]
+    if outcome.body_excerpt:
         lines.append(outcome.body_excerpt[:BODY_LIMIT])
     return _xml_text("\n".join(lines))
 
@@ -60,14 +89,14 @@ def _testcase(parent: ET.Element, probe: Probe, outcome: Outcome) -> str | None:
         parent,
         "testcase",
         {
-            "classname": f"prober.{probe.tags.region}.{probe.tags.surface}",
-            "name": probe.id,
+            "classname": _xml_attr(f"prober.{probe.tags.region}.{probe.tags.surface}"),
+            "name": _xml_attr(probe.id),
             "time": _seconds(outcome),
         },
     )
-    message = _xml_text(f"{outcome.klass.value}: {outcome.explanation}")
+    message = _xml_attr(f"{outcome.klass.value}: {outcome.explanation}")
     if outcome.klass is OutcomeClass.SKIPPED:
-        ET.SubElement(case, "skipped", {"message": _xml_text(outcome.explanation)})
+        ET.SubElement(case, "skipped", {"message": _xml_attr(outcome.explanation)})
         return "skipped"
     if outcome.expected is False:
         ET.SubElement(case, "failure", {"message": message, "type": outcome.klass.value}).text = evidence(outcome)
@@ -83,7 +112,7 @@ def render(sweep: Sweep) -> str:
     suite = ET.Element("testsuite", {"name": "prober"})
     properties = ET.SubElement(suite, "properties")
     for name, value in sweep.environment:
-        ET.SubElement(properties, "property", {"name": _xml_text(name), "value": _xml_text(value)})
+        ET.SubElement(properties, "property", {"name": _xml_attr(name), "value": _xml_attr(value)})
     verdicts = [_testcase(suite, p, o) for p, o in zip(sweep.probes, sweep.outcomes, strict=True)]
     suite.attrib.update(
         {
@@ -92,7 +121,7 @@ def render(sweep: Sweep) -> str:
             "errors": str(verdicts.count("error")),
             "skipped": str(verdicts.count("skipped")),
             "time": _elapsed(sweep),
-            "timestamp": sweep.started_at,
+            **_timestamp(sweep),
         }
     )
     ET.indent(suite)

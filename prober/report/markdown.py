@@ -7,12 +7,14 @@ from collections.abc import Sequence
 from itertools import pairwise
 from urllib.parse import urlsplit
 
+from prober import inert, ratelimit, vendor
 from prober import quota as quota_mod
-from prober import ratelimit, vendor
-from prober.model import Auth, Outcome, OutcomeClass, Probe, Sweep
+from prober.model import Auth, Outcome, OutcomeClass, Probe, QuotaWindow, Sweep
 from prober.report import changes, curl
 from prober.report.text import cell as _cell
 from prober.report.text import code as _code
+from prober.report.text import fence as _fence
+from prober.report.text import prose as _prose
 
 # Classes a bare status already says; any other class is named in the table when the vendor gave no code.
 _SELF_EVIDENT = frozenset({OutcomeClass.OK, OutcomeClass.NOT_FOUND, OutcomeClass.REDIRECT_TO_LOGIN})
@@ -38,47 +40,79 @@ def endpoints(probes: Sequence[Probe]) -> list[str]:
         cell = _code(text)
         if count[text] > 1:
             by_style = p.auth is Auth.KEY and p.key_style is not None and styled[(text, p.key_style)] == 1
-            cell += f" ({p.key_style.value})" if by_style and p.key_style is not None else f" ({p.id})"
-        cells.append(cell)
+            cell += f" ({p.key_style.value})" if by_style and p.key_style is not None else f" ({_prose(p.id)})"
+        cells.append(_cell(cell))
     return cells
 
 
-def result(outcome: Outcome) -> str:
-    """The short result, as in the CodexBar #612 ticket table: `404`, `302 → passport.alibabacloud.com`."""
+# A piece of a result cell: our own words (raw), an outside value (a code span) or outside prose.
+_OURS, _VALUE, _PROSE = "ours", "value", "prose"
+_Part = tuple[str, str]
+# Redirect steps the cell shows before it elides the middle of a long chain (each outside piece is capped too).
+_MAX_STEPS = 8
+
+
+def _result_parts(outcome: Outcome) -> list[_Part]:
+    """The short result, as in the CodexBar #612 ticket table (`404`, `302 → passport.alibabacloud.com`), in
+    pieces that say which text came from outside, so each output can render it safely."""
+    parts: list[_Part] = []
     if outcome.klass is OutcomeClass.SKIPPED:
-        text = f"skipped: {outcome.explanation}"
+        parts += [("skipped: ", _OURS), (outcome.explanation, _PROSE)]
     elif outcome.klass.is_transport:
-        text = outcome.klass.value
+        parts.append((outcome.klass.value, _OURS))
     else:
         hops = outcome.hops
-        text = str(outcome.first_status)
+        parts.append((str(outcome.first_status), _OURS))
+        steps: list[list[_Part]] = []
         for previous, hop in pairwise(hops):
             if previous.retried_after_s is not None:
-                text += f", retried after {previous.retried_after_s:g} s: {hop.status}"
+                steps.append([(f", retried after {previous.retried_after_s:g} s: {hop.status}", _OURS)])
             else:
-                text += f" → {vendor.host(hop.url) or ''}"
+                step = [(" → ", _OURS), (vendor.host(hop.url) or "", _VALUE)]
                 if hop is hops[-1] and hop.status != 200:
-                    text += f" {hop.status}"
+                    step.append((f" {hop.status}", _OURS))
+                steps.append(step)
+        if len(steps) > _MAX_STEPS:
+            hidden = len(steps) - _MAX_STEPS + 1
+            steps = [
+                *steps[: _MAX_STEPS // 2],
+                [(f" → … ({hidden} more hops)", _OURS)],
+                *steps[-(_MAX_STEPS // 2) + 1 :],
+            ]
+        parts += [part for step in steps for part in step]
         if outcome.klass is OutcomeClass.REDIRECT_LOOP:
-            text += " (redirect loop)"
+            parts.append((" (redirect loop)", _OURS))
         if outcome.vendor_error and outcome.vendor_error.code and outcome.vendor_error.shape != "html_login":
-            text += f" {outcome.vendor_error.code}"
+            parts += [(" ", _OURS), (outcome.vendor_error.code, _VALUE)]
         elif outcome.klass not in _SELF_EVIDENT:
-            text += f" ({outcome.klass.value})"
+            parts.append((f" ({outcome.klass.value})", _OURS))
         limits = ratelimit.summary(outcome.rate_limits)
         if limits:
-            text += f" · {limits}"
+            parts += [(" · ", _OURS), (limits, _VALUE)]
         if outcome.quota:
-            text += f" · quota {quota_mod.summary(outcome.quota)}"
+            parts += [(" · quota ", _OURS), (quota_mod.summary(outcome.quota), _VALUE)]
     if outcome.expected is False:
-        text += f" ⚠ unexpected ({outcome.unexpected_reason})"
-    return _cell(text)
+        parts += [(" ⚠ unexpected (", _OURS), (outcome.unexpected_reason or "", _PROSE), (")", _OURS)]
+    # However long the outside text, the cell stays bounded: each piece is capped, the hop count is bounded.
+    return [(text if kind == _OURS else inert.cap(text, inert.LINE_CAP), kind) for text, kind in parts]
+
+
+def result(outcome: Outcome) -> str:
+    """The result cell of the Markdown table: outside values in code spans, outside sentences as `prose`."""
+    rendered = {_OURS: lambda t: t, _VALUE: _code, _PROSE: _prose}
+    return _cell("".join(rendered[kind](text) for text, kind in _result_parts(outcome)))
+
+
+def result_text(outcome: Outcome) -> str:
+    """The same result as one line of plain text for the terminal, with no Markdown escapes to undo."""
+    return inert.line("".join(text for text, _ in _result_parts(outcome)), 4 * inert.LINE_CAP)
 
 
 def _environment(sweep: Sweep) -> list[str]:
     lines = ["## Environment", "", "| | |", "|---|---|"]
-    lines += [f"| {_cell(k)} | {_cell(v)} |" for k, v in sweep.environment]
-    lines += [f"| Started (UTC) | {sweep.started_at} |", f"| Finished (UTC) | {sweep.finished_at} |"]
+    lines += [f"| {_cell(_prose(k))} | {_cell(_prose(v))} |" for k, v in sweep.environment]
+    lines += [f"| Started (UTC) | {_cell(_prose(sweep.started_at))} |"]
+    lines += [f"| Finished (UTC) | {_cell(_prose(sweep.finished_at))} |"]
     return lines
 
 
@@ -104,41 +138,36 @@ def _table(sweep: Sweep) -> list[str]:
     return lines
 
 
-def _fence(text: str, info: str = "text") -> list[str]:
-    fence = "```"
-    while fence in text:
-        fence += "`"
-    return [f"{fence}{info}", text, fence]
-
-
 def _section(probe: Probe, outcome: Outcome) -> list[str]:
-    tags = f"{probe.tags.region}, {probe.tags.surface}, {probe.tags.cost}"
+    tags = _prose(f"{probe.tags.region}, {probe.tags.surface}, {probe.tags.cost}")
     auth = probe.auth.value + (f" ({probe.key_style.value})" if probe.key_style else "")
-    lines = [f"### {probe.id}", "", probe.description, ""]
+    lines = [f"### {_prose(probe.id)}", "", _prose(probe.description, start=True), ""]
     lines.append(f"- Request: {_code(f'{probe.method} {probe.url}')} · auth {auth} · tags {tags}")
-    lines.append(f"- Source: {probe.source}")
-    lines.append(f"- Class: `{outcome.klass.value}`: {outcome.explanation}")
+    lines.append(f"- Source: {_prose(probe.source)}")
+    lines.append(f"- Class: {_code(outcome.klass.value)}: {_prose(outcome.explanation)}")
     if outcome.expected is not None:
-        lines.append(f"- Expected: {'yes' if outcome.expected else f'no, {outcome.unexpected_reason}'}")
+        reason = _prose(outcome.unexpected_reason or "")
+        lines.append(f"- Expected: {'yes' if outcome.expected else f'no, {reason}'}")
     if outcome.error:
-        lines.append(f"- Error: {outcome.error}")
+        lines.append(f"- Error: {_code(outcome.error)}")
     if outcome.vendor_error:
         v = outcome.vendor_error
-        text = f"- Vendor error ({v.shape}): {_code(v.code) if v.code else '(no code)'}"
+        text = f"- Vendor error ({_prose(v.shape)}): {_code(v.code) if v.code else '(no code)'}"
         if v.message:
-            text += f" {v.message}"
+            text += f", message {_code(v.message)}"
         lines.append(text)
     if outcome.quota:
         q = outcome.quota
-        lines.append(f"- Quota: plan {q.plan or '?'}, status {q.status or '?'}")
-        for w in q.windows:
-            lines.append(f"  - {w.name}: {w.used}/{w.total}, resets {w.resets_at or 'unknown'}")
+        plan = _code(q.plan) if q.plan else "?"
+        status = _code(q.status) if q.status else "?"
+        lines.append(f"- Quota: plan {plan}, status {status}")
+        lines += [f"  - {_code(w.name)}: {_window(w)}" for w in q.windows]
     if outcome.final_url:
         lines.append(f"- Final URL: {_code(outcome.final_url)}")
     if outcome.content_type:
         lines.append(f"- Content type: {_code(outcome.content_type)}")
     if outcome.remote_addr:
-        lines.append(f"- Remote address: {outcome.remote_addr}")
+        lines.append(f"- Remote address: {_code(outcome.remote_addr)}")
     if outcome.timings:
         t = outcome.timings
         parts = [f"total {t.total_ms:.1f} ms"]
@@ -159,15 +188,23 @@ def _section(probe: Probe, outcome: Outcome) -> list[str]:
             "|---|---|---|---|---|---|",
         ]
         for n, h in enumerate(outcome.hops, start=1):
-            cookies = ", ".join(h.cookies_sent) or "none"
-            status = f"{h.status} {_cell(h.reason)}"
+            cookies = ", ".join(_code(name) for name in h.cookies_sent) or "none"
+            status = f"{h.status} {_prose(h.reason)}".rstrip()
             if h.retried_after_s is not None:
                 status += f" (retried after {h.retried_after_s:g} s)"
             lines.append(
-                f"| {n} | {_cell(_code(f'{h.method} {h.url}'))} | {status} "
+                f"| {n} | {_cell(_code(f'{h.method} {h.url}'))} | {_cell(status)} "
                 f"| {_cell(_code(h.location)) if h.location else ''} | {_cell(cookies)} "
                 f"| {'yes' if h.key_sent else 'no'} |"
             )
+        # What else carried credentials, and what a hop to another origin (or to http) did not get.
+        notes = [
+            f"- Hop {n}: {what} {', '.join(_code(name) for name in names)}"
+            for n, h in enumerate(outcome.hops, start=1)
+            for what, names in (("sent", h.sent), ("withheld (another origin or not https)", h.withheld))
+            if names
+        ]
+        lines += ["", *notes] if notes else []
     headers = list(outcome.rate_limits) + list(outcome.diagnostics)
     if headers:
         lines += ["", "Headers:", ""]
@@ -181,6 +218,22 @@ def _section(probe: Probe, outcome: Outcome) -> list[str]:
     lines += ["", "Reproduce:", ""]
     lines += _fence(curl.command(probe), "sh")
     return lines
+
+
+def _count(value: int | None) -> str:
+    return str(value) if isinstance(value, int) else "?"
+
+
+def _window(w: QuotaWindow) -> str:
+    """One quota window: the counts, or the share used where the vendor gives only that (Token Plan), then when it
+    resets; a rolling window has no reset time (docs/vendor.md#five-hour-trailing)."""
+    if w.percent is not None and w.used is None and w.total is None:
+        used = f"{w.percent:g} % used"  # a number, like the counts: nothing of the server's text
+    else:
+        used = f"{_count(w.used)}/{_count(w.total)}"
+    if w.rolling:
+        return f"{used}, rolling (no reset time)"
+    return f"{used}, resets {_code(w.resets_at) if w.resets_at else 'unknown'}"
 
 
 def _overview(sweep: Sweep) -> list[str]:

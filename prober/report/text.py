@@ -1,17 +1,87 @@
-"""Markdown text helpers shared by the renderers: safe table cells and code spans."""
+"""Markdown text helpers shared by the renderers: outside text only as code spans, fenced blocks or plain words.
+
+Server text (and anything read back from a report file) never reaches Markdown raw: values go into a code span
+(`code`) or a fenced block (`fence`) whose backtick fence is longer than any backtick run in the text, and
+sentences that may embed such values (explanations, change labels) go through `prose`, which keeps plain words
+and puts every other word in a code span. So no outside text can open a heading, a list, a link, an image, raw
+HTML, an emoji, a GitHub @mention, an issue or commit reference, or leave its table cell or code span.
+"""
 
 from __future__ import annotations
 
+import re
+import sys
 
-def cell(text: str) -> str:
-    """Make text safe inside a Markdown table cell."""
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+from prober import inert
+
+_UNCAPPED = sys.maxsize  # callers cap; these helpers only make text inert
+
+# A plain word: letters joined by - ' / (x-ratelimit-remaining, vendor's, gateway/bearer), or numbers of up to
+# six digits joined by . or / (404, 12/6000, 3.11.2). Letters and digits mixed (GH-1, sha256, 5h) are code:
+# GitHub links GH-123, commit ids and custom references.
+_LETTERS = re.compile(r"[^\W\d_]+(?:['’/-][^\W\d_]+)*")
+_NUMBER = re.compile(r"\d{1,6}(?:[./]\d{1,6})*")
+_HEX_RUN = re.compile(r"[0-9a-f]{7,}", re.IGNORECASE)  # could be a commit id, which GitHub links
+_STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,6})?Z")  # a UTC time as reports write it
+_SYMBOLS = frozenset("→—–…·⚠")
+_LEAD = "("
+_TRAIL = "),.:;"
 
 
 def code(text: str) -> str:
-    """An inline code span that survives backticks in the text (CommonMark §6.1)."""
+    """An inline code span that survives backticks in the text (CommonMark §6.1). Control characters, newlines
+    included, are shown escaped, so the span stays on one line, even inside a table cell."""
+    text = inert.line(text, _UNCAPPED)
+    if not text:
+        return "` `"  # a lone space: an empty span cannot be written
     fence = "`"
     while fence in text:
         fence += "`"
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    # A leading or trailing backtick would merge with the fence; one space each side is stripped when both sides
+    # have one (§6.1), so a text that starts and ends with a space gets one more.
+    edge = text[0] + text[-1]
+    pad = " " if "`" in edge or (edge == "  " and text.strip(" ")) else ""
     return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def fence(text: str, info: str = "text") -> list[str]:
+    """A fenced code block (CommonMark §4.5) whose fence is longer than any backtick run in the text; newlines
+    and tabs are kept, every other control character is shown escaped."""
+    text = inert.block(text, _UNCAPPED)
+    marker = "```"
+    while marker in text:
+        marker += "`"
+    return [f"{marker}{info}", text, marker]
+
+
+def _plain(word: str, first: bool) -> bool:
+    if word in _SYMBOLS:
+        return True
+    if _STAMP.fullmatch(word):
+        return True
+    if _NUMBER.fullmatch(word):
+        return not first  # `1.` or `1)` at the start of a line opens a list
+    return _LETTERS.fullmatch(word) is not None and _HEX_RUN.search(word) is None
+
+
+def prose(text: str, start: bool = False) -> str:
+    """A sentence that may embed outside text: plain words stay as they are, every other word becomes a code
+    span (brackets and trailing punctuation stay outside it). Whitespace runs become one space. `start`: the text
+    begins a line, where a number could open a list."""
+    words = []
+    for n, token in enumerate(inert.line(text, _UNCAPPED).split()):
+        core = token.lstrip(_LEAD)
+        lead = token[: len(token) - len(core)]
+        word = core.rstrip(_TRAIL)
+        trail = core[len(word) :]
+        if not word or _plain(word, start and n == 0):
+            words.append(token)
+        else:
+            words.append(f"{lead}{code(word)}{trail}")
+    return " ".join(words)
+
+
+def cell(markdown: str) -> str:
+    """Markdown (plain words, code spans) made safe inside a GFM table cell: a pipe, even inside a code span,
+    is escaped (GFM §4.10; GitHub shows `\\|` inside a code span in a cell as `|`), and no line break survives."""
+    return markdown.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
