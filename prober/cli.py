@@ -15,9 +15,12 @@ from prober import __version__
 from prober.errors import CatalogueError, ExitCode, ProberError
 
 if TYPE_CHECKING:
+    from prober.credentials import CookieSource, Credentials
+    from prober.expectations import FailOn
     from prober.model import Catalogue, Outcome, Sweep
+    from prober.plan import RunOptions
+    from prober.probe import Settings
     from prober.redact import Redactor
-    from prober.runner import Options
 
 DEFAULT_CATALOGUE = "probes.yaml"
 
@@ -106,7 +109,7 @@ def _cookie_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return f
 
 
-def _cookie_source(kwargs: dict[str, Any], allow: tuple[str, ...] = ()) -> Any:
+def _cookie_source(kwargs: dict[str, Any], allow: tuple[str, ...] = ()) -> CookieSource:
     from prober.credentials import CookieSource
 
     return CookieSource(
@@ -135,21 +138,14 @@ _ALLOW_KEY_HOST = click.option(
 )
 
 
-def _scoped(loaded: Catalogue, allowed: tuple[str, ...]) -> Catalogue:
-    from prober import scope
-
-    found = scope.problems(loaded.probes, allowed, loaded.path)
-    if found:
-        raise CatalogueError(found[0], "credentials stay inside Alibaba's domains unless allowed", found)
-    return loaded
-
-
 @cli.command()
 @click.argument("catalogue", required=False, type=click.Path(path_type=Path, dir_okay=False))
 @_ALLOW_KEY_HOST
 def check(catalogue: Path | None, allow_key_hosts: tuple[str, ...]) -> None:
     """Validate CATALOGUE (default ./probes.yaml) without sending anything."""
-    loaded = _scoped(_load(catalogue or _default_catalogue()), allow_key_hosts)
+    from prober import scope
+
+    loaded = scope.check(_load(catalogue or _default_catalogue()), allow_key_hosts)
     _say(f"{loaded.path}: OK, {len(loaded.probes)} probes after expansion")
 
 
@@ -286,32 +282,19 @@ def _print_table(loaded: Sweep) -> None:
     _say(tabulate(rows, headers=["Probe", "Result"], tablefmt="simple"))
 
 
-def _options(
-    kwargs: dict[str, Any],
-    connect_to: tuple[str, ...],
-    cacert: Path | None,
-    proxy: str | None,
-    allow_insecure: bool,
-) -> Options:
-    from prober import probe, routing
-    from prober.runner import Options
+def _settings(kwargs: dict[str, Any], proxy: str | None, allow_insecure: bool) -> Settings:
+    from prober.probe import Settings
 
-    return Options(
-        concurrency=kwargs["concurrency"],
-        per_host=kwargs["per_host"],
-        settings=probe.Settings(
-            timeout=kwargs["timeout"],
-            max_redirects=kwargs["max_redirects"],
-            user_agent=f"prober/{__version__}",
-            proxy=proxy,
-            allow_insecure=allow_insecure,
-            billable=kwargs["billable"],
-            rate=kwargs["rate"],
-            host_rate=kwargs["host_rate"],
-            max_wait=kwargs["max_wait"],
-        ),
-        connect_to=tuple(routing.parse(spec) for spec in connect_to),
-        cacert=cacert,
+    return Settings(
+        timeout=kwargs["timeout"],
+        max_redirects=kwargs["max_redirects"],
+        user_agent=f"prober/{__version__}",
+        proxy=proxy,
+        allow_insecure=allow_insecure,
+        billable=kwargs["billable"],
+        rate=kwargs["rate"],
+        host_rate=kwargs["host_rate"],
+        max_wait=kwargs["max_wait"],
     )
 
 
@@ -368,36 +351,57 @@ def run(
     **kwargs: Any,
 ) -> None:
     """Run every probe of CATALOGUE (default ./probes.yaml) and write the reports."""
-    from prober import credentials, serial, store, sweep
-    from prober.catalogue import select
-    from prober.runner import tls_context
+    from prober.credentials import TokenSource
+    from prober.expectations import FailOn
+    from prober.plan import RunOptions
 
-    old = serial.load(store.read(baseline), str(baseline)) if baseline is not None else None
+    options = RunOptions(
+        catalogue=catalogue or _default_catalogue(),
+        select=kwargs["select"],
+        key_env=key_env,
+        key_file=key_file,
+        token=TokenSource(env=console_token_env, file=console_token_file, home=Path.home()),
+        cookies=_cookie_source(kwargs),
+        allow_key_hosts=allow_key_hosts,
+        connect_to=connect_to,
+        cacert=cacert,
+        concurrency=kwargs["concurrency"],
+        per_host=kwargs["per_host"],
+        settings=_settings(kwargs, proxy, allow_insecure),
+        baseline=baseline,
+        out=kwargs["out"],
+        formats=_formats(kwargs["formats"]),
+        fail_on=FailOn(fail_on),
+    )
+    _execute(options)
 
-    formats = _formats(kwargs["formats"])
-    options = _options(kwargs, connect_to, cacert, proxy, allow_insecure)
-    loaded = _scoped(_load(catalogue or _default_catalogue()), allow_key_hosts)
-    probes = select(loaded.probes, kwargs["select"])
-    token = credentials.TokenSource(env=console_token_env, file=console_token_file, home=Path.home())
-    creds = credentials.resolve(os.environ, key_env, key_file, _cookie_source(kwargs, allow_key_hosts), token)
-    plan = sweep.Plan(loaded, probes, creds, options)
-    _scrubber().add(creds.jar.secrets() if creds.jar else (), trusted=sweep.given(plan))
-    for note in creds.notes:
+
+def _execute(options: RunOptions, creds: Credentials | None = None) -> None:
+    """The one path of `prober run` and `prober demo`: prepare (every check), run, print, write, exit code.
+
+    From the sweep to the last report written, a signal is noted, not fatal: the sweep stops early (and is marked
+    incomplete), the writing finishes, then the exit code says it was interrupted.
+    """
+    import asyncio
+
+    from prober import plan as plan_mod
+    from prober import store, sweep
+
+    plan = plan_mod.prepare(options, os.environ, creds)
+    _scrubber().add(plan.creds.jar.secrets() if plan.creds.jar else (), trusted=plan_mod.given(plan))
+    for note in plan.creds.notes:
         _say(f"Note: {note}", err=True)
-    tls_context(options.cacert)  # a bad --cacert is an error before anything is sent
-    store.check_writable(kwargs["out"])
-    # From here to the last report written, a signal is noted, not fatal: the sweep stops early (and is marked
-    # incomplete), the writing finishes, then the exit code says it was interrupted.
     with sweep.Deferred() as signals:
-        data = sweep.run(plan, _progress(len(probes)), old)
+        data = asyncio.run(sweep.run(plan, _progress(len(plan.probes))))
         _print_table(data)
-        for path in store.write_reports(data, kwargs["out"], sweep.stamp(), formats):
+        stem = plan.stem or sweep.stamp()
+        for path in store.write_reports(data, plan.out, stem, plan.formats, replace=plan.stem is not None):
             _say(f"wrote {path}")
         _github_summary(data)
     if not data.complete or signals.received:
         _say("Interrupted: the reports hold the probes that finished, marked incomplete", err=True)
         sys.exit(ExitCode.INTERRUPTED)
-    _exit_for(data, fail_on)
+    _exit_for(data, plan.fail_on)
 
 
 def _github_summary(data: Sweep) -> None:
@@ -415,10 +419,10 @@ def _github_summary(data: Sweep) -> None:
         _say(f"Warning: cannot append to GITHUB_STEP_SUMMARY {target}: {exc.strerror}", err=True)
 
 
-def _exit_for(result: Sweep, fail_on: str) -> None:
-    from prober.expectations import FailOn, failed
+def _exit_for(result: Sweep, fail_on: FailOn) -> None:
+    from prober.expectations import failed
 
-    if failed(result, FailOn(fail_on)):
+    if failed(result, fail_on):
         unexpected = sum(1 for o in result.outcomes if o.expected is False)
         changes = len(result.baseline.changes) if result.baseline is not None else 0
         _say(f"Failed (--fail-on {fail_on}): {unexpected} unexpected outcomes, {changes} changes", err=True)
@@ -489,13 +493,14 @@ def diff_(old: Path, new: Path, fmt: str, fail_on: str) -> None:
     from dataclasses import replace
 
     from prober import diff, serial, store
+    from prober.expectations import FailOn
     from prober.report import changes
 
     before = serial.load(store.read(old), str(old))
     after = serial.load(store.read(new), str(new))
     comparison = diff.compare(before, after)
     _echo(changes.markdown(comparison) if fmt == "md" else changes.json(comparison), nl=False)
-    _exit_for(replace(after, baseline=comparison), fail_on)
+    _exit_for(replace(after, baseline=comparison), FailOn(fail_on))
 
 
 class _ReplicaCommand(click.Command):
@@ -577,15 +582,16 @@ def replica(port: int, latency: float, directory: Path | None, scenario: str) ->
     help="Directory for demo.md and demo.json.",
 )
 def demo(out: Path) -> None:
-    """Run the shipped catalogue against the replica with a fake key and a synthetic INTL cookie jar."""
-    from prober import demo as demo_mod
-    from prober import store
+    """Run the shipped catalogue against the replica with a fake key, a fake console token and a synthetic INTL
+    cookie jar: the same path as `prober run`, against a replica started for the purpose."""
+    import tempfile
+    import time
 
-    store.check_writable(out)
-    data = demo_mod.run(_default_catalogue(), _progress)
-    _print_table(data)
-    for path in store.write_reports(data, out, "demo", _formats("md,json"), replace=True):
-        _say(f"wrote {path}")
+    from prober import demo as demo_mod
+    from prober.replica import server
+
+    with tempfile.TemporaryDirectory(prefix="prober-demo-") as tmp, server.running(Path(tmp)) as replica:
+        _execute(demo_mod.options(_default_catalogue(), out, replica), demo_mod.credentials(time.time()))
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:

@@ -3,19 +3,18 @@ INTL cookie jar."""
 
 from __future__ import annotations
 
-import asyncio
-import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from prober import catalogue, routing, sweep
 from prober.cookies import Cookie, Jar
 from prober.credentials import Credentials
-from prober.model import Outcome, Sweep
+from prober.expectations import FailOn
+from prober.plan import RunOptions
 from prober.probe import Settings
 from prober.redact import Secret
-from prober.runner import Options
+
+if TYPE_CHECKING:
+    from prober.replica.server import Replica
 
 DEMO_KEY = "sk-sp-" + "demo" * 8  # fake: shaped like a Coding Plan key, accepted only by the replica
 
@@ -50,32 +49,30 @@ def intl_jar(now: float) -> Jar:
     return Jar(kind="synthetic INTL passport jar", cookies=cookies)
 
 
-async def _run(path: Path, progress: Callable[[int], Callable[[Outcome], None] | None]) -> Sweep:
-    from prober.replica import behaviours, server
+def credentials(now: float) -> Credentials:
+    """The demo's fake credentials: a key shaped like a Coding Plan key, the replica's console token and the
+    synthetic INTL passport jar. The replica accepts the key and the token; nothing else does."""
+    from prober.replica import behaviours
 
-    loaded = catalogue.load(path)
-    creds = Credentials(
+    return Credentials(
         key=Secret(DEMO_KEY),
         key_source="demo (fake key)",
-        jar=intl_jar(time.time()),
+        jar=intl_jar(now),
         # The replica's own fake console token (docs/vendor.md#choice-console-token): the INTL quota via /cli/api.json.
         console_token=Secret(behaviours.REPLICA_CONSOLE_TOKEN),
         console_token_source="demo (the replica's fake console token)",
     )
-    with tempfile.TemporaryDirectory(prefix="prober-demo-") as tmp:
-        replica = await server.start(port=0, directory=Path(tmp))
-        try:
-            options = Options(
-                # The replica is on this machine: a proxy from the environment must not stand in between.
-                settings=Settings(billable=True, user_agent="prober-demo", env_proxies=False),
-                connect_to=(routing.parse(replica.connect_to),),
-                cacert=replica.ca_path,
-            )
-            plan = sweep.Plan(loaded, loaded.probes, creds, options)
-            return await sweep.execute(plan, progress(len(loaded.probes)))
-        finally:
-            await replica.close()
 
 
-def run(path: Path, progress: Callable[[int], Callable[[Outcome], None] | None]) -> Sweep:
-    return asyncio.run(_run(path, progress))
+def options(catalogue: Path, out: Path, replica: Replica) -> RunOptions:
+    """What `prober demo` asks for: every probe of the shipped catalogue, billable ones too, against `replica`."""
+    return RunOptions(
+        catalogue=catalogue,
+        connect_to=(replica.connect_to,),
+        cacert=replica.ca_path,
+        # The replica is on this machine: a proxy from the environment must not stand in between.
+        settings=Settings(billable=True, user_agent="prober-demo", env_proxies=False),
+        out=out,
+        stem="demo",
+        fail_on=FailOn.NONE,
+    )

@@ -153,7 +153,7 @@ def _trace_config() -> aiohttp.TraceConfig:
     return config
 
 
-async def sweep(
+async def run(
     probes: Sequence[Probe],
     creds: Credentials,
     options: Options,

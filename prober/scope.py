@@ -10,7 +10,8 @@ from urllib.parse import urlsplit
 
 from publicsuffixlist import PublicSuffixList
 
-from prober.model import Auth, Probe
+from prober.errors import CatalogueError
+from prober.model import Auth, Catalogue, Probe
 
 # Alibaba's own domains (reference A5, A7): DashScope and MaaS hosts, both consoles, QwenCloud.
 KEY_DOMAINS = ("aliyuncs.com", "alibabacloud.com", "aliyun.com", "qwencloud.com")
@@ -107,21 +108,58 @@ def token_host(host: str) -> bool:
     return rest == "alibabacloud.com" and first.endswith("-cs")
 
 
-def problems(probes: Sequence[Probe], allowed: Iterable[str] = (), name: str = "catalogue") -> tuple[str, ...]:
-    """One message per probe that would send the key outside the allowed domains, or the console token to a host
-    that is not a console gateway."""
+def findings(
+    probes: Sequence[Probe], allowed: Iterable[str] = (), allow_insecure: bool = True
+) -> tuple[tuple[str, str], ...]:
+    """(probe id, what is wrong) for each probe that would send the key outside the allowed domains, the console
+    token to a host that is not a console gateway, or (unless `allow_insecure`) any credential over plain http.
+    The catalogue check locates each at its probe's line; `problems` words them without one."""
     domains = (*KEY_DOMAINS, *(a.lower().strip(".") for a in allowed))
     found = []
     for probe in probes:
-        host = urlsplit(probe.url).hostname or ""
+        parts = urlsplit(probe.url)
+        host = parts.hostname or ""
         if probe.auth is Auth.KEY and not _inside(host, domains):
             found.append(
-                f"{name}: probe '{probe.id}': would send the API key to {host}, outside {', '.join(KEY_DOMAINS)}; "
-                f"pass --allow-key-host {host} if you mean it"
+                (
+                    probe.id,
+                    f"would send the API key to {host}, outside {', '.join(KEY_DOMAINS)}; "
+                    f"pass --allow-key-host {host} if you mean it",
+                )
             )
         if probe.auth is Auth.CONSOLE_TOKEN and not token_host(host):
             found.append(
-                f"{name}: probe '{probe.id}': would send the console token to {host}, which is not a console "
-                f"gateway ({', '.join(TOKEN_HOSTS)}); use auth: key or cookies for other hosts"
+                (
+                    probe.id,
+                    f"would send the console token to {host}, which is not a console gateway "
+                    f"({', '.join(TOKEN_HOSTS)}); use auth: key or cookies for other hosts",
+                )
+            )
+        if probe.auth is not Auth.NONE and parts.scheme == "http" and not allow_insecure:
+            # The runner would skip it; saying so before anything is sent beats a silent skip (issue 12).
+            found.append(
+                (
+                    probe.id,
+                    f"would send {_CREDENTIAL[probe.auth]} over plain http; use https, "
+                    "or pass --allow-insecure for a local test server",
+                )
             )
     return tuple(found)
+
+
+_CREDENTIAL = {Auth.KEY: "the API key", Auth.CONSOLE_TOKEN: "the console token", Auth.COOKIES: "cookies"}
+
+
+def problems(probes: Sequence[Probe], allowed: Iterable[str] = (), name: str = "catalogue") -> tuple[str, ...]:
+    """One message per probe that would send the key outside the allowed domains, or the console token to a host
+    that is not a console gateway."""
+    return tuple(f"{name}: probe '{ident}': {what}" for ident, what in findings(probes, allowed))
+
+
+def check(loaded: Catalogue, allowed: Iterable[str] = ()) -> Catalogue:
+    """The catalogue, if no probe would send the key or the console token outside their hosts; else every such
+    problem as one CatalogueError."""
+    found = problems(loaded.probes, allowed, loaded.path)
+    if found:
+        raise CatalogueError(found[0], "credentials stay inside Alibaba's domains unless allowed", found)
+    return loaded

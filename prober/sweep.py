@@ -1,84 +1,20 @@
-"""Run a catalogue into a finished, redacted Sweep: runner -> expectations -> environment -> redaction."""
+"""Run a Plan into a finished Sweep: the runner's outcomes, checked against expectations, with the environment and
+the changes since the baseline; and the signal handling that keeps an interrupted run's report."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import platform
 import signal
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
-from importlib.metadata import version
-from pathlib import Path
 from typing import Any
 
-from prober import __version__, diff, expectations
-from prober.credentials import Credentials
-from prober.model import Auth, Catalogue, Outcome, OutcomeClass, Probe, Sweep
-from prober.proxies import Proxies
-from prober.redact import Redactor, Secret, shape
-from prober.runner import Options, sweep
-
-
-@dataclass(frozen=True, slots=True)
-class Plan:
-    catalogue: Catalogue
-    probes: tuple[Probe, ...]
-    creds: Credentials
-    options: Options
-
-
-def proxies(options: Options) -> Proxies:
-    return Proxies(options.settings.proxy, options.settings.env_proxies)
-
-
-def environment(plan: Plan) -> tuple[tuple[str, str], ...]:
-    """What a ticket needs to know about where the sweep ran, and nothing that names the person or the machine:
-    no paths, user or host names, proxy hosts or NO_PROXY entries, no kernel release."""
-    creds, options = plan.creds, plan.options
-    key = f"{shape(creds.key.reveal()).describe()} from {creds.key_source}" if creds.key is not None else "none"
-    cookies = "none"
-    verdicts: list[tuple[str, str]] = []
-    if creds.jar is not None:
-        from prober.cookies import diagnose
-
-        cookies = f"{creds.jar.kind}, {len(creds.jar.cookies)} cookies"
-        if creds.jar.left_out:
-            cookies += f" ({creds.jar.left_out:,} for other sites left out)"
-        found = diagnose.diagnose(creds.jar, plan.probes, time.time())
-        verdicts = [("Cookie verdict", f"{v.scheme.label}: {v.reason}") for v in found.verdicts]
-        verdicts += [("Cookie warning", w) for w in found.warnings]
-    return (
-        ("Tool", f"prober {__version__}"),
-        ("Catalogue", f"{Path(plan.catalogue.path).name} (sha256 {plan.catalogue.sha256[:16]})"),
-        ("Probes", str(len(plan.probes))),
-        ("API key", key),
-        (
-            "Console token",
-            f"{shape(creds.console_token.reveal()).describe()} from {creds.console_token_source}"
-            if creds.console_token is not None
-            else "none",
-        ),
-        ("Cookies", cookies),
-        *verdicts,
-        ("Python", platform.python_version()),
-        ("aiohttp", version("aiohttp")),
-        ("OS", f"{platform.system()} {platform.machine()}"),
-        ("Connect-to", ", ".join(str(r) for r in options.connect_to) or "none"),
-        ("CA", "--cacert file" if options.cacert else "system trust store"),
-        ("Proxy", proxies(options).describe()),
-        (
-            "Limits",
-            f"concurrency {options.concurrency}, per-host {options.per_host}, "
-            f"timeout {options.settings.timeout:g} s, max redirects {options.settings.max_redirects}",
-        ),
-        ("Billable probes", "sent" if options.settings.billable else "skipped"),
-        *((f"Note {n}", note) for n, note in enumerate(creds.notes, start=1)),
-    )
-
+from prober import diff, expectations, runner
+from prober.model import Auth, Outcome, OutcomeClass, Probe, Sweep
+from prober.plan import Plan, environment, redactor_for
 
 _TICKET = "login_aliyunid_ticket"
 
@@ -147,27 +83,9 @@ class Deferred:
             signal.signal(sig, handler)
 
 
-def given(plan: Plan) -> list[Secret | str]:
-    """The credentials the user gave directly, secret whatever their shape: the key, the console token and any proxy
-    password."""
-    creds = plan.creds
-    given = [s for s in (creds.key, creds.console_token) if s is not None]
-    return [*given, *proxies(plan.options).secrets()]
-
-
-def redactor_for(plan: Plan) -> Redactor:
-    """Every secret the sweep holds: cookie values that look like credentials, and the credentials given directly."""
-    jar = plan.creds.jar.secrets() if plan.creds.jar is not None else ()
-    return Redactor(jar, trusted=given(plan))
-
-
-async def execute(
-    plan: Plan,
-    on_outcome: Callable[[Outcome], None] | None = None,
-    baseline: Sweep | None = None,
-) -> Sweep:
-    """Run the plan and return the sweep; every report format renders from it. Server text was scrubbed as it
-    entered each outcome, so nothing here rewrites the finished data.
+async def run(plan: Plan, on_outcome: Callable[[Outcome], None] | None = None) -> Sweep:
+    """Run the plan into a Sweep (compared with the plan's baseline, when it has one); every report format renders
+    from it. Server text was scrubbed as it entered each outcome, so nothing here rewrites the finished data.
 
     SIGINT and SIGTERM stop the sweep; the data then holds the probes that finished, with `complete` false.
     """
@@ -180,7 +98,7 @@ async def execute(
         if on_outcome is not None:
             on_outcome(outcome)
 
-    task = asyncio.ensure_future(sweep(plan.probes, plan.creds, plan.options, redactor, record))
+    task = asyncio.ensure_future(runner.run(plan.probes, plan.creds, plan.options, redactor, record))
     complete = True
     with _stop_on_signals(task):
         try:
@@ -200,17 +118,9 @@ async def execute(
         finished_at=_now(),
         complete=complete,
     )
-    if baseline is not None:
-        result = replace(result, baseline=diff.compare(baseline, result))
+    if plan.baseline is not None:
+        result = replace(result, baseline=diff.compare(plan.baseline, result))
     return result
-
-
-def run(
-    plan: Plan,
-    on_outcome: Callable[[Outcome], None] | None = None,
-    baseline: Sweep | None = None,
-) -> Sweep:
-    return asyncio.run(execute(plan, on_outcome, baseline))
 
 
 def stamp() -> str:

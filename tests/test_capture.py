@@ -15,11 +15,12 @@ from prober.cookies import Cookie, Jar
 from prober.credentials import Credentials
 from prober.errors import CatalogueError
 from prober.model import Body, BodyKind, Capture, CaptureSource, Catalogue, OutcomeClass, Probe, Sweep, Tags
+from prober.plan import Plan
 from prober.probe import Settings
 from prober.redact import Secret
 from prober.report import Format, curl, renderer
 from prober.runner import Options
-from prober.sweep import Plan, execute
+from prober.sweep import run
 from tests.conftest import Server
 
 TOKEN = "SECtoken-7f3a9c2e1b5d"
@@ -186,7 +187,7 @@ def _sweep(server: Server) -> Sweep:
     jar = Jar("t", (Cookie("session", Secret("jar-session-value-1"), "example.test", host_only=False, secure=True),))
     options = Options(connect_to=(routing.parse(server.connect_to),), cacert=server.ca_path, settings=Settings())
     plan = Plan(Catalogue("probes.yaml", "0" * 64, probes), probes, Credentials(jar=jar), options)
-    return asyncio.run(execute(plan))
+    return asyncio.run(run(plan))
 
 
 def test_a_captured_token_flows_to_the_dependant_and_never_into_outputs(serve: Callable[..., Server]) -> None:

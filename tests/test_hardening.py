@@ -29,7 +29,7 @@ from prober.credentials import Credentials
 from prober.model import Outcome, OutcomeClass, Probe, Tags
 from prober.probe import Settings
 from prober.redact import Redactor
-from prober.runner import Options, sweep
+from prober.runner import Options, run
 from tests.conftest import ROOT_HOSTS, Server, start_server
 
 
@@ -45,7 +45,7 @@ def _run(server: Server, probes: list[Probe], **settings: Any) -> tuple[Outcome,
         settings=Settings(**settings),
         per_host=per_host,
     )
-    return asyncio.run(sweep(probes, Credentials(), options, Redactor()))
+    return asyncio.run(run(probes, Credentials(), options, Redactor()))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -101,7 +101,7 @@ def test_server_that_accepts_and_never_answers_times_out(tmp_path: Path) -> None
         port = listener.getsockname()[1]
         options = Options(connect_to=(routing.parse(f"::127.0.0.1:{port}"),), settings=Settings(timeout=0.5))
         started = time.monotonic()
-        (outcome,) = asyncio.run(sweep([_probe("https://api.example.test/")], Credentials(), options, Redactor()))
+        (outcome,) = asyncio.run(run([_probe("https://api.example.test/")], Credentials(), options, Redactor()))
     assert outcome.klass is OutcomeClass.TIMEOUT
     assert time.monotonic() - started < 3
 

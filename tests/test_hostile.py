@@ -16,11 +16,12 @@ from prober import routing
 from prober.cookies import Cookie, Jar
 from prober.credentials import Credentials
 from prober.model import Auth, Catalogue, KeyStyle, Probe, Tags
+from prober.plan import Plan
 from prober.probe import Settings
 from prober.redact import Secret
 from prober.report import Format, renderer
 from prober.runner import Options
-from prober.sweep import Plan, execute
+from prober.sweep import run
 from tests.conftest import Server
 
 KEY = "sk-sp-HOSTILEkey9876543210fedcbaZYXW"
@@ -100,7 +101,7 @@ def test_no_output_contains_an_echoed_secret(
         connect_to=(routing.parse(server.connect_to),), cacert=server.ca_path, settings=Settings(timeout=5)
     )
     plan = Plan(Catalogue(path="hostile.yaml", sha256="0" * 64, probes=(probe,)), (probe,), creds, options)
-    sweep = asyncio.run(execute(plan))
+    sweep = asyncio.run(run(plan))
     outputs = [renderer(fmt)(sweep) for fmt in Format]
     secret = KEY if which == "key" else COOKIE
     for text in outputs:
@@ -110,8 +111,8 @@ def test_no_output_contains_an_echoed_secret(
 
 def test_the_hostile_server_really_echoes(serve: Callable[..., Server]) -> None:
     """Guard against a vacuous property: with a redactor that knows no secret, the echo reaches the outcome."""
+    from prober import runner
     from prober.redact import Redactor
-    from prober.runner import sweep
 
     server = serve({"api.example.test/echo": _handler})
     query = urlencode({"which": "cookie", "enc": "raw", "place": "body", "depth": 0, "prefix": "", "suffix": ""})
@@ -126,5 +127,5 @@ def test_the_hostile_server_really_echoes(serve: Callable[..., Server]) -> None:
     )
     jar = Jar("test", (Cookie("session", Secret(COOKIE), "example.test", host_only=False, secure=True),))
     options = Options(connect_to=(routing.parse(server.connect_to),), cacert=server.ca_path)
-    (raw,) = asyncio.run(sweep([probe], Credentials(jar=jar), options, Redactor()))
+    (raw,) = asyncio.run(runner.run([probe], Credentials(jar=jar), options, Redactor()))
     assert COOKIE in raw.body_excerpt

@@ -22,6 +22,7 @@ import pytest
 from prober import catalogue, routing, serial, sweep
 from prober.credentials import Credentials
 from prober.model import Catalogue, Hop, Outcome, OutcomeClass, Sweep, Timings
+from prober.plan import Plan
 from prober.probe import Settings
 from prober.redact import Redactor, Secret
 from prober.replica import behaviours
@@ -90,7 +91,7 @@ async def _sweep_on_replica(loaded: Catalogue, per_host: int, directory: Path) -
             connect_to=(routing.parse(replica.connect_to),),
             cacert=replica.ca_path,
         )
-        data = await sweep.execute(sweep.Plan(loaded, loaded.probes, Credentials(), options))
+        data = await sweep.run(Plan(loaded, loaded.probes, Credentials(), options))
         return replica.connections, data
     finally:
         await replica.close()

@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from prober import runner
 from prober.credentials import Credentials
 from prober.model import OutcomeClass, Probe, Tags
 from prober.probe import Settings
 from prober.redact import Redactor
-from prober.runner import Options, sweep
+from prober.runner import Options
 from tests.conftest import Server
 
 
@@ -74,7 +75,7 @@ def test_proxy_flag_tunnels_the_request(serve: Callable[..., Server]) -> None:
 
     async def run(proxy: str) -> Any:
         options = Options(cacert=server.ca_path, settings=Settings(proxy=proxy))
-        return await sweep([_probe()], Credentials(), options, Redactor())
+        return await runner.run([_probe()], Credentials(), options, Redactor())
 
     (outcome,), asked = asyncio.run(_with_proxy(server.port, run))
     assert outcome.klass is OutcomeClass.OK
@@ -93,7 +94,7 @@ def test_proxy_environment_variables_are_honoured(
     async def run(proxy: str) -> Any:
         monkeypatch.setenv(variable, proxy)
         options = Options(cacert=server.ca_path)
-        return await sweep([_probe()], Credentials(), options, Redactor())
+        return await runner.run([_probe()], Credentials(), options, Redactor())
 
     (outcome,), asked = asyncio.run(_with_proxy(server.port, run))
     assert outcome.klass is OutcomeClass.OK
@@ -140,7 +141,7 @@ def test_netrc_credentials_are_never_added(
     ]
     options = Options(connect_to=(routing.parse(server.connect_to),), cacert=server.ca_path)
     creds = Credentials(key=Secret("sk-sp-netrcTESTkey0123456789abc"), key_source="t")
-    outcomes = asyncio.run(sweep(probes, creds, options, Redactor(creds.secrets())))
+    outcomes = asyncio.run(runner.run(probes, creds, options, Redactor(creds.secrets())))
     assert [o.klass for o in outcomes] == [OutcomeClass.OK, OutcomeClass.OK]
     sent = [r["headers"].get("Authorization") for r in server.seen.requests]
     assert sorted(sent, key=str) == sorted([None, "Bearer sk-sp-netrcTESTkey0123456789abc"], key=str)

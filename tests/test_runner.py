@@ -18,7 +18,7 @@ from prober.credentials import Credentials
 from prober.model import Auth, KeyStyle, Outcome, OutcomeClass, Probe, Tags
 from prober.probe import Settings
 from prober.redact import Redactor, Secret
-from prober.runner import Options, sweep
+from prober.runner import Options, run
 from tests.conftest import CANARY_COOKIE, CANARY_KEY, Server
 
 
@@ -73,7 +73,7 @@ def _run(server: Server, probes: list[Probe], **kw: Any) -> tuple[Outcome, ...]:
     settings = kw.pop("settings", Settings())
     creds = kw.pop("creds", _creds())
     options = Options(connect_to=(routing.parse(server.connect_to),), cacert=server.ca_path, settings=settings, **kw)
-    return asyncio.run(sweep(probes, creds, options, Redactor(creds.secrets())))
+    return asyncio.run(run(probes, creds, options, Redactor(creds.secrets())))
 
 
 def _ok(text: str = "{}", status: int = 200, **headers: str) -> Callable[[web.Request], Any]:
@@ -187,7 +187,7 @@ def test_refused_connection_is_connect_error(serve: Callable[..., Server]) -> No
         s.bind(("127.0.0.1", 0))
         closed_port = s.getsockname()[1]
     options = Options(connect_to=(routing.parse(f"::127.0.0.1:{closed_port}"),), cacert=server.ca_path)
-    (outcome,) = asyncio.run(sweep([_probe("https://api.example.test/")], Credentials(), options, Redactor()))
+    (outcome,) = asyncio.run(run([_probe("https://api.example.test/")], Credentials(), options, Redactor()))
     assert outcome.klass is OutcomeClass.CONNECT_ERROR
     assert outcome.error
 
@@ -205,7 +205,7 @@ def test_untrusted_ca_is_tls_error(serve: Callable[..., Server], tmp_path: Any) 
     trustme.CA().cert_pem.write_to_path(str(other))
     server = serve({"api.example.test/": _ok()})
     options = Options(connect_to=(routing.parse(server.connect_to),), cacert=other)
-    (outcome,) = asyncio.run(sweep([_probe("https://api.example.test/")], Credentials(), options, Redactor()))
+    (outcome,) = asyncio.run(run([_probe("https://api.example.test/")], Credentials(), options, Redactor()))
     assert outcome.klass is OutcomeClass.TLS_ERROR
 
 
@@ -240,7 +240,7 @@ def test_unresolvable_host_is_dns_error(serve: Callable[..., Server]) -> None:
         resolver=_LoopbackOnly(),
     )
     outcomes = asyncio.run(
-        sweep(
+        run(
             [_probe("https://nowhere.example.test/", pid="a"), _probe("https://api.example.test/", pid="b")],
             Credentials(),
             options,

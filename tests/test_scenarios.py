@@ -17,6 +17,7 @@ from prober.credentials import Credentials
 from prober.demo import DEMO_KEY, intl_jar
 from prober.diff import ChangeKind, compare
 from prober.model import Sweep
+from prober.plan import Plan
 from prober.probe import Settings
 from prober.redact import Secret
 from prober.replica import behaviours, scenarios, server
@@ -176,7 +177,7 @@ def run_catalogue(directory: Path, scenario: str) -> Sweep:
                 connect_to=(routing.parse(replica.connect_to),),
                 cacert=replica.ca_path,
             )
-            return await sweep.execute(sweep.Plan(loaded, loaded.probes, creds, options))
+            return await sweep.run(Plan(loaded, loaded.probes, creds, options))
         finally:
             await replica.close()
 

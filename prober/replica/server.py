@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextlib
 import ipaddress
 import secrets
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -136,3 +140,31 @@ async def start(
         raise
     bound_port = int(runner.addresses[0][1])
     return Replica(runner, server, host, bound_port, tls.ca_path, scenario)
+
+
+@contextlib.contextmanager
+def running(directory: Path, scenario: str = scenarios.OBSERVED, latency: float = 0.0) -> Iterator[Replica]:
+    """A replica on a free port of 127.0.0.1, served from a thread of its own while the block runs: the demo then
+    runs its sweep exactly as `prober run` does, with its own event loop."""
+    loop = asyncio.new_event_loop()
+    started: concurrent.futures.Future[Replica] = concurrent.futures.Future()
+
+    def serve() -> None:
+        asyncio.set_event_loop(loop)
+        try:
+            started.set_result(loop.run_until_complete(start(directory=directory, scenario=scenario, latency=latency)))
+        except BaseException as exc:  # handed to the caller, which raises it
+            started.set_exception(exc)
+            return
+        loop.run_forever()
+
+    thread = threading.Thread(target=serve, name="prober-replica", daemon=True)
+    thread.start()
+    replica = started.result(timeout=30)
+    try:
+        yield replica
+    finally:
+        asyncio.run_coroutine_threadsafe(replica.close(), loop).result(timeout=30)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=30)
+        loop.close()

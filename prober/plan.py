@@ -1,0 +1,164 @@
+"""From what the user asked for to what will be run: `RunOptions` -> `prepare` (every pre-flight check) -> `Plan`.
+
+Nothing is sent before `prepare` returns: a bad catalogue, credential, CA bundle, proxy, baseline or output
+directory is a `ProberError` here, with its one-line message and hint. `prober run` and `prober demo` both go
+through it; `sweep.run(plan)` then runs the plan into a Sweep.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from pathlib import Path
+
+from prober import __version__, catalogue, credentials, routing, scope, serial, store
+from prober.credentials import CookieSource, Credentials, TokenSource
+from prober.expectations import FailOn
+from prober.model import Catalogue, Probe, Sweep
+from prober.probe import Settings
+from prober.proxies import Proxies
+from prober.redact import Redactor, Secret, shape
+from prober.report import Format
+from prober.runner import Options, tls_context
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    """Everything a run is asked to do, as typed values: the flags of `prober run` (the demo fills in its own)."""
+
+    catalogue: Path
+    select: tuple[str, ...] = ()
+    key_env: str | None = None
+    key_file: Path | None = None
+    token: TokenSource = field(default_factory=TokenSource)
+    cookies: CookieSource = field(default_factory=CookieSource)
+    allow_key_hosts: tuple[str, ...] = ()
+    connect_to: tuple[str, ...] = ()
+    cacert: Path | None = None
+    concurrency: int = 16
+    per_host: int = 4
+    settings: Settings = field(default_factory=Settings)
+    baseline: Path | None = None
+    out: Path = Path("reports")
+    formats: tuple[Format, ...] = (Format.MD, Format.JSON)
+    stem: str | None = None  # a fixed report name (the demo's); None: a fresh, never-colliding stamp
+    fail_on: FailOn = FailOn.UNEXPECTED
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A checked run: the probes to send, the credentials and settings to send them with, and where reports go."""
+
+    catalogue: Catalogue
+    probes: tuple[Probe, ...]
+    creds: Credentials
+    options: Options
+    baseline: Sweep | None = None
+    out: Path = Path("reports")
+    formats: tuple[Format, ...] = (Format.MD, Format.JSON)
+    stem: str | None = None
+    fail_on: FailOn = FailOn.UNEXPECTED
+
+
+def prepare(options: RunOptions, env: Mapping[str, str], creds: Credentials | None = None) -> Plan:
+    """Every pre-flight check, in the order a user fixes things: catalogue, baseline, credentials, TLS, proxy,
+    output directory. `creds` replaces the credential sources (the demo's fake ones)."""
+    loaded = scope.check(catalogue.load(options.catalogue), options.allow_key_hosts)
+    probes = catalogue.select(loaded.probes, options.select)
+    baseline = serial.load(store.read(options.baseline), str(options.baseline)) if options.baseline else None
+    if creds is None:
+        cookies = CookieSource(
+            path=options.cookies.path,
+            browser=options.cookies.browser,
+            header_env=options.cookies.header_env,
+            domain=options.cookies.domain,
+            allow=(*options.cookies.allow, *options.allow_key_hosts),
+        )
+        creds = credentials.resolve(env, options.key_env, options.key_file, cookies, options.token)
+    engine = Options(
+        concurrency=options.concurrency,
+        per_host=options.per_host,
+        settings=options.settings,
+        connect_to=tuple(routing.parse(spec) for spec in options.connect_to),
+        cacert=options.cacert,
+    )
+    tls_context(engine.cacert)  # a bad --cacert is an error before anything is sent
+    proxies(engine)  # so is a proxy URL that would be misread
+    store.check_writable(options.out)
+    return Plan(
+        catalogue=loaded,
+        probes=probes,
+        creds=creds,
+        options=engine,
+        baseline=baseline,
+        out=options.out,
+        formats=options.formats,
+        stem=options.stem,
+        fail_on=options.fail_on,
+    )
+
+
+def proxies(options: Options) -> Proxies:
+    return Proxies(options.settings.proxy, options.settings.env_proxies)
+
+
+def environment(plan: Plan) -> tuple[tuple[str, str], ...]:
+    """What a ticket needs to know about where the sweep ran, and nothing that names the person or the machine:
+    no paths, user or host names, proxy hosts or NO_PROXY entries, no kernel release."""
+    creds, options = plan.creds, plan.options
+    key = f"{shape(creds.key.reveal()).describe()} from {creds.key_source}" if creds.key is not None else "none"
+    cookies = "none"
+    verdicts: list[tuple[str, str]] = []
+    if creds.jar is not None:
+        from prober.cookies import diagnose
+
+        cookies = f"{creds.jar.kind}, {len(creds.jar.cookies)} cookies"
+        if creds.jar.left_out:
+            cookies += f" ({creds.jar.left_out:,} for other sites left out)"
+        found = diagnose.diagnose(creds.jar, plan.probes, time.time())
+        verdicts = [("Cookie verdict", f"{v.scheme.label}: {v.reason}") for v in found.verdicts]
+        verdicts += [("Cookie warning", w) for w in found.warnings]
+    return (
+        ("Tool", f"prober {__version__}"),
+        ("Catalogue", f"{Path(plan.catalogue.path).name} (sha256 {plan.catalogue.sha256[:16]})"),
+        ("Probes", str(len(plan.probes))),
+        ("API key", key),
+        (
+            "Console token",
+            f"{shape(creds.console_token.reveal()).describe()} from {creds.console_token_source}"
+            if creds.console_token is not None
+            else "none",
+        ),
+        ("Cookies", cookies),
+        *verdicts,
+        ("Python", platform.python_version()),
+        ("aiohttp", version("aiohttp")),
+        ("OS", f"{platform.system()} {platform.machine()}"),
+        ("Connect-to", ", ".join(str(r) for r in options.connect_to) or "none"),
+        ("CA", "--cacert file" if options.cacert else "system trust store"),
+        ("Proxy", proxies(options).describe()),
+        (
+            "Limits",
+            f"concurrency {options.concurrency}, per-host {options.per_host}, "
+            f"timeout {options.settings.timeout:g} s, max redirects {options.settings.max_redirects}",
+        ),
+        ("Billable probes", "sent" if options.settings.billable else "skipped"),
+        *((f"Note {n}", note) for n, note in enumerate(creds.notes, start=1)),
+    )
+
+
+def given(plan: Plan) -> list[Secret | str]:
+    """The credentials the user gave directly, secret whatever their shape: the key, the console token and any proxy
+    password."""
+    creds = plan.creds
+    given = [s for s in (creds.key, creds.console_token) if s is not None]
+    return [*given, *proxies(plan.options).secrets()]
+
+
+def redactor_for(plan: Plan) -> Redactor:
+    """Every secret the sweep holds: cookie values that look like credentials, and the credentials given directly."""
+    jar = plan.creds.jar.secrets() if plan.creds.jar is not None else ()
+    return Redactor(jar, trusted=given(plan))
