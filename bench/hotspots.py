@@ -23,11 +23,11 @@ PROFILE = Path(__file__).with_name("p2.prof")
 
 # Stage -> the functions whose cumulative time is that stage (module path fragment, function name).
 STAGES = (
-    ("catalogue load + validate", "prober/catalogue.py", "load"),
-    ("sweep (runner + aiohttp)", "prober/runner.py", "sweep"),
+    ("catalogue load + validate", "prober/catalogue/__init__.py", "load"),
+    ("sweep (runner + aiohttp)", "prober/runner.py", "run"),
     ("one probe (probe.run, summed)", "prober/probe.py", "run"),
-    ("redaction of the report data", "prober/redact.py", "json_text"),
-    ("redaction of body text", "prober/redact.py", "text"),
+    ("server text kept (scrub, mask, inert)", "prober/intake.py", "line"),
+    ("redaction of server text", "prober/redact.py", "text"),
     ("report JSON -> Sweep (serial.load)", "prober/serial.py", "load"),
     ("Sweep -> report JSON (serial.dump)", "prober/serial.py", "dump"),
     ("writing the reports", "prober/store.py", "write_reports"),

@@ -1,4 +1,4 @@
-"""The benchmark: start the replica, measure P1-P4 and scaling, each figure beside its reference from the same run.
+"""The benchmark: start the replica, measure P1-P4, scaling and a 3,000-cookie jar, beside references from the same run.
 
     python bench/run.py            # full sizes (a few minutes on 2 cores); prepends the table to bench/RESULTS.md
     python bench/run.py --quick    # small sizes, a smoke check; same table, marked quick
@@ -614,6 +614,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke check of the bench itself")
     parser.add_argument("--no-write", action="store_true", help="print the table; leave bench/RESULTS.md alone")
     args = parser.parse_args()
+    import jar  # bench/jar.py: the 3,000-cookie jar figure (it imports this module's helpers)
+
     sizes = QUICK if args.quick else FULL
     logging.getLogger("aiohttp").setLevel(logging.CRITICAL)  # the 1 MB server sees clients hang up mid-body
     load_before = os.getloadavg()
@@ -632,6 +634,8 @@ def main() -> None:
             rows += p2_rows
             print("scaling ...", file=sys.stderr)
             scale_rows, scale_runs = scaling(tmp, sizes, connect_to, cacert)
+            print("jar of 3,000 cookies ...", file=sys.stderr)
+            jar_rows = jar.rows(tmp, connect_to, cacert, sizes.repeats)
         print("P4 memory ...", file=sys.stderr)
         largest = sizes.scaling[-1]
         rows += p4(tmp, sizes, largest, scale_runs[largest], bare_rss)
@@ -646,6 +650,7 @@ def main() -> None:
             )
         )
         rows += scale_rows
+        rows += jar_rows
     load_after = os.getloadavg()
     notes = [
         *machine(),

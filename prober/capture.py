@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-from prober import quota
+from prober import jsonbody
 from prober.model import Auth, BodyKind, Capture, CaptureSource, Probe
 from prober.redact import Secret
 
@@ -133,7 +133,7 @@ def extract(
             value = (match.group(1) if match.groups() else match.group(0)) if match else None
         elif c.source is CaptureSource.JSON:
             if decoded is None:
-                decoded = quota.decode(text)
+                decoded = jsonbody.decode(text)
             value = _find_key(decoded, c.arg)
         elif c.source is CaptureSource.HEADER:
             value = header_map.get(c.arg.lower())

@@ -178,7 +178,8 @@ def _bl_token(env: Mapping[str, str], home: Path, notes: list[str]) -> tuple[Sec
         return None, None
     active = config.get("active_config")
     block = config.get(active) if isinstance(active, str) and active != "default" else config
-    token = block.get("access_token") if isinstance(block, dict) else None
+    # bl writes `access_token` and also reads an `accessToken` spelling (docs/vendor.md#console-token-storage).
+    token = (block.get("access_token") or block.get("accessToken")) if isinstance(block, dict) else None
     if not isinstance(token, str) or not token:
         return None, None
     profile = f" (profile {active})" if block is not config else ""

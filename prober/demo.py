@@ -12,6 +12,7 @@ from prober.expectations import FailOn
 from prober.plan import RunOptions
 from prober.probe import Settings
 from prober.redact import Secret
+from prober.report import Format
 
 if TYPE_CHECKING:
     from prober.replica.server import Replica
@@ -52,14 +53,14 @@ def intl_jar(now: float) -> Jar:
 def credentials(now: float) -> Credentials:
     """The demo's fake credentials: a key shaped like a Coding Plan key, the replica's console token and the
     synthetic INTL passport jar. The replica accepts the key and the token; nothing else does."""
-    from prober.replica import behaviours
+    from prober.replica.behaviours import cligateway
 
     return Credentials(
         key=Secret(DEMO_KEY),
         key_source="demo (fake key)",
         jar=intl_jar(now),
         # The replica's own fake console token (docs/vendor.md#choice-console-token): the INTL quota via /cli/api.json.
-        console_token=Secret(behaviours.REPLICA_CONSOLE_TOKEN),
+        console_token=Secret(cligateway.REPLICA_CONSOLE_TOKEN),
         console_token_source="demo (the replica's fake console token)",
     )
 
@@ -73,6 +74,7 @@ def options(catalogue: Path, out: Path, replica: Replica) -> RunOptions:
         # The replica is on this machine: a proxy from the environment must not stand in between.
         settings=Settings(billable=True, user_agent="prober-demo", env_proxies=False),
         out=out,
+        formats=(Format.MD, Format.JSON, Format.TICKET),
         stem="demo",
         fail_on=FailOn.NONE,
     )

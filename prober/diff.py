@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
-from prober.model import Change, ChangeKind, Comparison, Outcome, OutcomeClass, Probe, Sweep
+import re
+from collections.abc import Callable, Mapping
 
-__all__ = ["Change", "ChangeKind", "Comparison", "compare"]
-from prober import vendor
+from prober import urls
+from prober.model import Change, ChangeKind, Comparison, Difference, Outcome, OutcomeClass, Pairs, Probe, Sweep
 from prober.vendor import LOGIN_HOSTS
+
+# Nothing was compared for these: a skipped probe sent nothing, and an unmodelled one got no vendor answer (the
+# replica had none, issue 15).
+_UNCOMPARED = frozenset({OutcomeClass.SKIPPED, OutcomeClass.UNMODELLED})
 
 
 def compare(old: Sweep, new: Sweep) -> Comparison:
-    """Match outcomes by probe id; report what the report table and the user care about, never timings or ids."""
+    """Match outcomes by probe id; report what the report table and the user care about, never timings or ids.
+    Environment facts that differ come first; probes skipped or unmodelled on either side are not compared."""
     before = {o.probe_id: o for o in old.outcomes}
     after = {o.probe_id: o for o in new.outcomes}
     probes = {p.id: p for p in new.probes}
     changes: list[Change] = []
+    not_compared: list[tuple[str, str]] = []
     unchanged = 0
     for outcome in new.outcomes:
         previous = before.get(outcome.probe_id)
@@ -22,6 +29,10 @@ def compare(old: Sweep, new: Sweep) -> Comparison:
             changes.append(
                 Change(outcome.probe_id, ChangeKind.ADDED, None, _shown(outcome), "new probe: not in the old sweep")
             )
+            continue
+        why = _not_compared(previous, outcome)
+        if why is not None:
+            not_compared.append((outcome.probe_id, why))
             continue
         found = _outcome_changes(probes.get(outcome.probe_id), previous, outcome)
         changes += sorted(found, key=lambda c: c.kind.rank)
@@ -37,6 +48,81 @@ def compare(old: Sweep, new: Sweep) -> Comparison:
         added=tuple(o.probe_id for o in new.outcomes if o.probe_id not in before),
         removed=tuple(o.probe_id for o in removed),
         unchanged_count=unchanged,
+        environment=environment_differences(old.environment, new.environment),
+        not_compared=tuple(not_compared),
+    )
+
+
+def _not_compared(old: Outcome, new: Outcome) -> str | None:
+    """Why a probe in both sweeps was not compared (skipped or unmodelled on a side), or None when it was."""
+    sides = [(side, o) for side, o in (("old", old), ("new", new)) if o.klass in _UNCOMPARED]
+    if not sides:
+        return None
+    if len(sides) == 2 and old.klass is new.klass and old.explanation == new.explanation:
+        return f"{new.klass.value} in both sweeps: {new.explanation}"
+    return "; ".join(f"{o.klass.value} in the {side} sweep: {o.explanation}" for side, o in sides)
+
+
+# --------------------------------------------------------------------------------------------------
+# The environment: who ran each sweep, and how (prober/plan.py `environment`)
+# --------------------------------------------------------------------------------------------------
+
+_SOURCE = re.compile(r" from .*\Z", re.DOTALL)  # "sk-sp-… (38 chars, fingerprint sha256:…) from env X"
+_CATALOGUE_HASH = re.compile(r"sha256 ([0-9a-f]+)")
+
+
+def _credential(row: str) -> Callable[[Mapping[str, str], Pairs], str | None]:
+    # The shape and fingerprint, not where it was read from: the same key from a file or a variable is the same key.
+    return lambda env, _pairs: _SOURCE.sub("", env[row]) if row in env else None
+
+
+def _catalogue(env: Mapping[str, str], _pairs: Pairs) -> str | None:
+    found = _CATALOGUE_HASH.search(env.get("Catalogue", ""))
+    return f"sha256 {found.group(1)}" if found else env.get("Catalogue")
+
+
+def _verdict(env: Mapping[str, str], pairs: Pairs) -> str | None:
+    # The login scheme of each verdict ("INTL passport session"), not its reason: the reason names cookies, and the
+    # same session re-exported may carry one more.
+    if "Cookies" not in env:
+        return None
+    if env["Cookies"] == "none":
+        return "no cookies"
+    schemes = [value.split(":", 1)[0] for name, value in pairs if name == "Cookie verdict"]
+    return ", ".join(schemes) or "cookies without a verdict"
+
+
+def _row(row: str) -> Callable[[Mapping[str, str], Pairs], str | None]:
+    return lambda env, _pairs: env.get(row)
+
+
+# (row, how to read it, what a difference may explain). A row either report lacks (an older report) is skipped.
+_FACTS: tuple[tuple[str, Callable[[Mapping[str, str], Pairs], str | None], str], ...] = (
+    ("API key", _credential("API key"), "another key (or none): answers depend on whose key it is"),
+    ("Console token", _credential("Console token"), "another console token (or none): answers depend on whose it is"),
+    ("Cookie verdict", _verdict, "another kind of session: the console answers depend on it"),
+    ("Catalogue", _catalogue, "another catalogue: probes may send something else under the same id"),
+    ("Selection", _row("Selection"), "another selection: probes in one sweep only are added or removed"),
+    ("Billable probes", _row("Billable probes"), "billable probes sent in one sweep only"),
+    ("Tool", _row("Tool"), "another prober version: it may classify the same answer differently"),
+    ("Connect-to", _row("Connect-to"), "the requests went to other addresses"),
+    ("Proxy", _row("Proxy"), "another proxy: it may answer or fail in the vendor's place"),
+)
+
+
+def facts(environment: Pairs) -> Pairs:
+    """The facts of a sweep's environment that a comparison depends on, in a fixed order (those the report has)."""
+    env = dict(environment)
+    return tuple((name, value) for name, read, _ in _FACTS if (value := read(env, environment)) is not None)
+
+
+def environment_differences(old: Pairs, new: Pairs) -> tuple[Difference, ...]:
+    """Every environment fact that differs between two sweeps and makes a comparison of them suspect."""
+    before, after = dict(facts(old)), dict(facts(new))
+    return tuple(
+        Difference(name, before[name], after[name], label)
+        for name, _, label in _FACTS
+        if name in before and name in after and before[name] != after[name]
     )
 
 
@@ -47,9 +133,6 @@ def _outcome_changes(probe: Probe | None, old: Outcome, new: Outcome) -> list[Ch
         found.append(
             Change(pid, ChangeKind.CLASS, old.klass.value, new.klass.value, _class_label(old.klass, new.klass))
         )
-    # A skipped probe sent nothing: there is no status, header or quota to compare, only the class above.
-    if OutcomeClass.SKIPPED in (old.klass, new.klass):
-        return found
     status = status_shown(old), status_shown(new)
     if status[0] != status[1]:
         found.append(Change(pid, ChangeKind.STATUS, *status, _status_label(*status)))
@@ -84,7 +167,7 @@ def redirect_host(outcome: Outcome) -> str | None:
     # A 3xx before the last hop, not just several hops: a retried 429 also adds a hop, to the same URL.
     if not any(300 <= hop.status < 400 for hop in outcome.hops[:-1]):
         return None
-    return vendor.host(outcome.hops[-1].url)
+    return urls.host(outcome.hops[-1].url)
 
 
 def _vendor_code(outcome: Outcome) -> str | None:
@@ -200,6 +283,7 @@ CLASS_MEANINGS: dict[OutcomeClass, str] = {
     OutcomeClass.METHOD_NOT_ALLOWED: "the method is now refused",
     OutcomeClass.CLIENT_ERROR: "now answers with a client error",
     OutcomeClass.SERVER_ERROR: "the vendor now fails here",
+    OutcomeClass.UNMODELLED: "the replica has no answer for it (not modelled or not recorded)",
     OutcomeClass.REDIRECT_LOOP: "now loops in redirects",
     OutcomeClass.DNS_ERROR: "the host name no longer resolves",
     OutcomeClass.CONNECT_ERROR: "the host no longer accepts connections",
@@ -222,9 +306,8 @@ _TO_OK: dict[OutcomeClass, str] = {
 
 
 def _class_label(before: OutcomeClass, after: OutcomeClass) -> str:
-    if before is OutcomeClass.SKIPPED:
-        meaning = "the probe ran this time; it was skipped before, so nothing else was compared"
-    elif after is OutcomeClass.OK:
+    # Never skipped or unmodelled on either side: those are not compared (see `compare`).
+    if after is OutcomeClass.OK:
         reachable = "the endpoint is reachable again" if before.is_transport else "now succeeds"
         meaning = _TO_OK.get(before, reachable)
     else:

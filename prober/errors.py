@@ -6,10 +6,13 @@ from enum import IntEnum
 
 
 class ExitCode(IntEnum):
+    """What a run tells CI (README "Exit codes"); prober/verdict.py decides between 0, 1 and 4."""
+
     OK = 0
-    FAILED = 1
-    USAGE = 2
-    INTERNAL = 3
+    FAILED = 1  # drift: an outcome outside its expect:, or (with --fail-on changed) a change since the baseline
+    USAGE = 2  # usage or bad input, a run given no credential at all among them
+    INTERNAL = 3  # a bug in prober
+    UNREACHABLE = 4  # transport failures expect: did not allow (an outage or a proxy problem), and no drift
     INTERRUPTED = 130
 
 

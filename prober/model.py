@@ -59,6 +59,9 @@ class OutcomeClass(StrEnum):
     METHOD_NOT_ALLOWED = "method_not_allowed"
     CLIENT_ERROR = "client_error"
     SERVER_ERROR = "server_error"
+    # The replica's honest gap: it models no answer for this request, or a replay recorded none (an `x-replica:
+    # unmodelled` 501). No vendor said anything, so it is neither a server error nor evidence (issue 15).
+    UNMODELLED = "unmodelled"
     REDIRECT_LOOP = "redirect_loop"
     DNS_ERROR = "dns_error"
     CONNECT_ERROR = "connect_error"
@@ -102,6 +105,44 @@ class Tags:
     region: str
     surface: str
     cost: str = "free"
+    extra: Pairs = ()  # the user's own tags (`team: payments`), in catalogue order; `--select team=payments`
+
+    def get(self, key: str) -> str | None:
+        """The value of tag `key` (region, surface, cost or one of the user's), or None when the probe has none."""
+        if key in ("region", "surface", "cost"):
+            value: str = getattr(self, key)
+            return value or None
+        return dict(self.extra).get(key)
+
+    def items(self) -> Pairs:
+        """Every tag that has a value, the three known ones first."""
+        known = tuple((k, v) for k, v in (("region", self.region), ("surface", self.surface), ("cost", self.cost)) if v)
+        return known + self.extra
+
+
+class Matcher(StrEnum):
+    """How an expected header is compared with the answer's."""
+
+    ABSENT = "absent"
+    PRESENT = "present"
+    REGEX = "regex"  # written "/pattern/": searched in each value
+    EQUALS = "equals"  # any other text: one value must equal it exactly
+
+
+@dataclass(frozen=True, slots=True)
+class HeaderExpect:
+    name: str  # as written; compared case-insensitively
+    matcher: Matcher
+    value: str = ""  # the pattern (without slashes) or the exact text
+
+
+@dataclass(frozen=True, slots=True)
+class BodyExpect:
+    """Matched against the body as the report keeps it (scrubbed, capped excerpt), never the raw answer."""
+
+    contains: str | None = None
+    regex: str | None = None
+    json: Pairs = ()  # (dotted path, the expected value as compact JSON)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +151,9 @@ class Expect:
 
     statuses: tuple[int, ...] = ()
     klass: OutcomeClass | None = None
+    headers: tuple[HeaderExpect, ...] = ()
+    body: BodyExpect | None = None
+    vendor_code: str | None = None
 
 
 class CaptureSource(StrEnum):
@@ -180,6 +224,10 @@ class Hop:
     # Set when this answer was a 429 that the prober waited out and retried (`--max-wait`): the wait in seconds.
     # The attempt stays in the chain so a retry never hides a failure.
     retried_after_s: float | None = None
+    # The answer's headers as received, kept like all server text (scrubbed, inert, capped), without the hop-by-hop
+    # ones and without cookie values (prober/recording.py): what `prober replica --from` serves again. Reports of
+    # schema_version 1 have none.
+    headers: Pairs = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,11 +240,27 @@ class Timings:
     first_byte_ms: float | None = None
 
 
+class Shape(StrEnum):
+    """The vendor error body shapes prober/shapes.py recognises (docs/vendor.md#shapes)."""
+
+    # Each shape is described under docs/vendor.md#shapes.
+    FLAT = "flat"  # native DashScope: {code, message, request_id}
+    OPENAI = "openai"  # OpenAI-compatible envelope: {error: {code, message, type}}
+    ANTHROPIC = "anthropic"  # /apps/anthropic may answer {type: "error", error: {type, message}}
+    CONSOLE = "console"  # {code: "ConsoleNeedLogin", ..., successResponse: false}
+    GATEWAY = "gateway"  # data.errorCode (BailianGateway.Login.NotLogined ...), data.success false
+    DATAV2 = "datav2"  # data.DataV2.ret[0] not starting with "SUCCESS::"
+    NESTED = "nested"  # any other {success: false, code or message} object inside an envelope
+    PLAIN = "plain"  # 405 {"error": "Coding Plan is currently only available for Coding Agents"}
+    HTML_LOGIN = "html_login"  # an HTML login page instead of data
+    TEXT = "text"  # anything else non-JSON on an error status
+
+
 @dataclass(frozen=True, slots=True)
 class VendorError:
     """An error as the vendor stated it, in one of the known body shapes."""
 
-    shape: str
+    shape: Shape
     code: str | None = None
     message: str | None = None
     request_id: str | None = None
@@ -247,6 +311,9 @@ class Outcome:
     expected: bool | None = None
     unexpected_reason: str | None = None
     captured: tuple[str, ...] = ()  # names of the values this probe captured (values are secrets, never kept)
+    # The final answer's headers that the probe's `expect.headers` names, kept like all server text (scrubbed,
+    # inert, capped): what the header expectations are checked against (prober/expectations.py).
+    checked_headers: Pairs = ()
 
     @property
     def first_status(self) -> int | None:
@@ -286,6 +353,17 @@ class Change:
 
 
 @dataclass(frozen=True, slots=True)
+class Difference:
+    """One fact of the environment that differs between two sweeps (the key's fingerprint, the catalogue's hash, the
+    cookie verdict ...): a reason a change may come from who ran the sweep and how, not from the vendor."""
+
+    name: str  # the environment row, as the report names it ("API key")
+    before: str
+    after: str
+    label: str  # what the difference may explain, in plain words
+
+
+@dataclass(frozen=True, slots=True)
 class Comparison:
     """Every change between two sweeps, in the new sweep's catalogue order (removed probes last)."""
 
@@ -295,6 +373,11 @@ class Comparison:
     added: tuple[str, ...]
     removed: tuple[str, ...]
     unchanged_count: int
+    # Environment facts that differ (listed before the changes), and the probes skipped or unmodelled on either side:
+    # nothing was sent or nothing answered, so they are "not compared" (probe id, why), never changes. Reports
+    # written before issue 14 hold neither.
+    environment: tuple[Difference, ...] = ()
+    not_compared: Pairs = ()
 
     @property
     def changed_ids(self) -> tuple[str, ...]:
@@ -313,3 +396,9 @@ class Sweep:
     finished_at: str
     complete: bool = True
     baseline: Comparison | None = None  # what changed since the --baseline report, when one was given
+    # The Markdown layout the report was written with, so `prober render` reproduces an older report's `.md` byte for
+    # byte: 1 before findings and the reproducers with --connect-to and `-b cookies.txt` (issue 13), 2 since.
+    layout: int = 2
+    # The report format the sweep was read from (prober/serial.py), written back unchanged so an older report
+    # renders byte for byte: 1 before hops kept their headers (issue 15), 2 since.
+    schema_version: int = 2

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import platform
 import time
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
 
-from prober import __version__, catalogue, credentials, routing, scope, serial, store
+from prober import __version__, catalogue, credentials, routing, serial, store
 from prober.credentials import CookieSource, Credentials, TokenSource
+from prober.errors import CredentialError
 from prober.expectations import FailOn
-from prober.model import Catalogue, Probe, Sweep
+from prober.model import Auth, Catalogue, Probe, Sweep
 from prober.probe import Settings
 from prober.proxies import Proxies
 from prober.redact import Redactor, Secret, shape
@@ -31,6 +33,7 @@ class RunOptions:
 
     catalogue: Path
     select: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
     key_env: str | None = None
     key_file: Path | None = None
     token: TokenSource = field(default_factory=TokenSource)
@@ -44,8 +47,11 @@ class RunOptions:
     baseline: Path | None = None
     out: Path = Path("reports")
     formats: tuple[Format, ...] = (Format.MD, Format.JSON)
-    stem: str | None = None  # a fixed report name (the demo's); None: a fresh, never-colliding stamp
+    stem: str | None = None  # a fixed report name (the demo's, --name); None: a fresh, never-colliding stamp
     fail_on: FailOn = FailOn.UNEXPECTED
+    # On purpose, no credential at all: none is read, and only the probes that need none are sent. Without it, a run
+    # given no key, no console token and no cookies is refused (issue 14: missing CI secrets must not pass).
+    no_credentials: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,23 +67,20 @@ class Plan:
     formats: tuple[Format, ...] = (Format.MD, Format.JSON)
     stem: str | None = None
     fail_on: FailOn = FailOn.UNEXPECTED
+    select: tuple[str, ...] = ()  # the selection asked for, for the report's environment
+    exclude: tuple[str, ...] = ()
 
 
 def prepare(options: RunOptions, env: Mapping[str, str], creds: Credentials | None = None) -> Plan:
     """Every pre-flight check, in the order a user fixes things: catalogue, baseline, credentials, TLS, proxy,
     output directory. `creds` replaces the credential sources (the demo's fake ones)."""
-    loaded = scope.check(catalogue.load(options.catalogue), options.allow_key_hosts)
-    probes = catalogue.select(loaded.probes, options.select)
+    # One pass finds every problem, located: shape, needs, and where the key, the token and http may go.
+    rules = catalogue.Rules(options.allow_key_hosts, allow_insecure=options.settings.allow_insecure)
+    loaded = catalogue.load(options.catalogue, rules)
+    probes = catalogue.select(loaded.probes, options.select, options.exclude)
     baseline = serial.load(store.read(options.baseline), str(options.baseline)) if options.baseline else None
     if creds is None:
-        cookies = CookieSource(
-            path=options.cookies.path,
-            browser=options.cookies.browser,
-            header_env=options.cookies.header_env,
-            domain=options.cookies.domain,
-            allow=(*options.cookies.allow, *options.allow_key_hosts),
-        )
-        creds = credentials.resolve(env, options.key_env, options.key_file, cookies, options.token)
+        creds = _credentials(options, env)
     engine = Options(
         concurrency=options.concurrency,
         per_host=options.per_host,
@@ -98,7 +101,82 @@ def prepare(options: RunOptions, env: Mapping[str, str], creds: Credentials | No
         formats=options.formats,
         stem=options.stem,
         fail_on=options.fail_on,
+        select=options.select,
+        exclude=options.exclude,
     )
+
+
+NO_CREDENTIAL = (
+    "no credential given: set DASHSCOPE_API_KEY (the API key) or BAILIAN_CONSOLE_TOKEN (a console token), or pass "
+    "--cookies (a console session)"
+)
+
+
+def _credentials(options: RunOptions, env: Mapping[str, str]) -> Credentials:
+    """The credentials the options name; none at all is an error unless --no-credentials asks for exactly that."""
+    if options.no_credentials:
+        flags = (
+            ("--key-env", options.key_env),
+            ("--key-file", options.key_file),
+            ("--console-token-env", options.token.env),
+            ("--console-token-file", options.token.file),
+            ("--cookies", options.cookies.path),
+            ("--browser", options.cookies.browser),
+            ("--cookie-header-env", options.cookies.header_env),
+        )
+        given = [flag for flag, value in flags if value is not None]
+        if given:
+            raise CredentialError(
+                f"--no-credentials and {given[0]} both given", f"drop --no-credentials to use {given[0]}"
+            )
+        return Credentials()
+    cookies = CookieSource(
+        path=options.cookies.path,
+        browser=options.cookies.browser,
+        header_env=options.cookies.header_env,
+        domain=options.cookies.domain,
+        allow=(*options.cookies.allow, *options.allow_key_hosts),
+    )
+    creds = credentials.resolve(env, options.key_env, options.key_file, cookies, options.token)
+    if creds.key is None and creds.console_token is None and creds.jar is None:
+        # A CI job whose secrets are missing would otherwise skip every probe and pass.
+        raise CredentialError(NO_CREDENTIAL, "or pass --no-credentials to send only the probes that need none")
+    return creds
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
+def missing(plan: Plan) -> tuple[str, ...]:
+    """A warning for each kind of credential the run lacks while probes it would send need it ("no cookies: 14
+    console probes skipped"); a probe that needs a skipped one is skipped too, and not counted here."""
+    billable = plan.options.settings.billable
+    needs = Counter(p.auth for p in plan.probes if billable or not p.billable)
+    creds, found = plan.creds, []
+    if creds.key is None and needs[Auth.KEY]:
+        found.append(
+            f"no API key: {_plural(needs[Auth.KEY], 'key probe')} skipped "
+            "(set DASHSCOPE_API_KEY, or pass --key-env or --key-file)"
+        )
+    if creds.console_token is None and needs[Auth.CONSOLE_TOKEN]:
+        found.append(
+            f"no console token: {_plural(needs[Auth.CONSOLE_TOKEN], 'console-token probe')} skipped (set "
+            "BAILIAN_CONSOLE_TOKEN, pass --console-token-env or --console-token-file, or run `bl auth login --console`)"
+        )
+    if creds.jar is None and needs[Auth.COOKIES]:
+        found.append(
+            f"no cookies: {_plural(needs[Auth.COOKIES], 'console probe')} skipped "
+            "(pass --cookies FILE or --browser NAME)"
+        )
+    return tuple(found)
+
+
+def _selection(plan: Plan) -> str:
+    """`all`, or the --select and --exclude patterns as given."""
+    parts = [f"--select {', '.join(plan.select)}"] if plan.select else []
+    parts += [f"--exclude {', '.join(plan.exclude)}"] if plan.exclude else []
+    return "; ".join(parts) or "all"
 
 
 def proxies(options: Options) -> Proxies:
@@ -115,7 +193,8 @@ def environment(plan: Plan) -> tuple[tuple[str, str], ...]:
     if creds.jar is not None:
         from prober.cookies import diagnose
 
-        cookies = f"{creds.jar.kind}, {len(creds.jar.cookies)} cookies"
+        count = len(creds.jar.cookies)
+        cookies = f"{creds.jar.kind}, {count} {'cookie' if count == 1 else 'cookies'}"
         if creds.jar.left_out:
             cookies += f" ({creds.jar.left_out:,} for other sites left out)"
         found = diagnose.diagnose(creds.jar, plan.probes, time.time())
@@ -125,6 +204,7 @@ def environment(plan: Plan) -> tuple[tuple[str, str], ...]:
         ("Tool", f"prober {__version__}"),
         ("Catalogue", f"{Path(plan.catalogue.path).name} (sha256 {plan.catalogue.sha256[:16]})"),
         ("Probes", str(len(plan.probes))),
+        ("Selection", _selection(plan)),
         ("API key", key),
         (
             "Console token",

@@ -26,7 +26,10 @@ class Proxies:
         if self._explicit is not None:
             return self._explicit
         proxy = self._table.get(scheme) or self._table.get("all")
-        if proxy is None or _bypass(host, self._table.get("no", "")):
+        # NO_PROXY as the standard library reads it (suffixes with or without a leading dot, `*`, host:port);
+        # proxy_bypass_environment is public in urllib.request but missing from typeshed's stub.
+        bypass = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]
+        if proxy is None or bypass(host, {"no": self._table.get("no", "")}):
             return None
         return proxy if "://" in proxy else f"http://{proxy}"
 
@@ -99,12 +102,3 @@ def userinfo(url: str) -> tuple[str | None, str | None]:
     info = rest.rsplit("@", 1)[0]
     user, colon, password = info.partition(":")
     return user, (password if colon else None)
-
-
-def _bypass(host: str, no_proxy: str) -> bool:
-    host = host.lower()
-    for raw in no_proxy.split(","):
-        entry = raw.strip().lower().lstrip(".")
-        if entry == "*" or (entry and (host == entry or host.endswith("." + entry))):
-            return True
-    return False

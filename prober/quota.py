@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
+from prober.jsonbody import MAX_DEPTH, decode
 from prober.model import Quota, QuotaWindow
-
-# Bodies are bounded by the runner, but nesting is not: stop descending past this depth so a hostile
-# or broken body can never reach Python's recursion limit.
-MAX_DEPTH = 64
 
 # docs/vendor.md#instance-choice (CodexBar's scores). The "+1 for a future endTime" rule needs a clock, which this
 # pure module does not have, so it is left out; ties keep the first instance, as both Alibaba CLIs read the first.
@@ -37,20 +33,6 @@ TOKEN_PLAN = "Token Plan"  # prober's label for a Token Plan usage answer, which
 
 # docs/vendor.md#quota-timestamps: timestamps at or above 1e12 are epoch milliseconds, below are seconds.
 _MILLISECONDS = 1e12
-
-
-def decode(text: str) -> object:
-    """The body as JSON with JSON strings embedded at any depth expanded; None when it is not JSON.
-
-    docs/vendor.md#shape-datav2-success: the console may send the payload as a JSON string inside
-    `successResponse.body` (and QwenCloud's envelope carries `Data` as a string), and CodexBar expands such strings
-    recursively. vendor.py reads error bodies through this too.
-    """
-    try:
-        value: object = json.loads(text)
-    except (ValueError, RecursionError):
-        return None
-    return _expand(value, 0)
 
 
 def parse(text: str) -> Quota | None:
@@ -84,25 +66,6 @@ def _shown(window: QuotaWindow) -> str:
     else:
         used = f"{window.name} {_count(window.used)}/{_count(window.total)}"
     return f"{used} (rolling)" if window.rolling else used
-
-
-def _expand(value: object, depth: int) -> object:
-    if depth > MAX_DEPTH:
-        return value
-    if isinstance(value, str):
-        stripped = value.strip()
-        if stripped[:1] in ("{", "[") and stripped[-1:] in ("}", "]"):
-            try:
-                inner: object = json.loads(stripped)
-            except (ValueError, RecursionError):
-                return value
-            return _expand(inner, depth + 1)
-        return value
-    if isinstance(value, dict):
-        return {key: _expand(item, depth + 1) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_expand(item, depth + 1) for item in value]
-    return value
 
 
 def _find(value: object, depth: int) -> Iterator[list[object]]:

@@ -1,17 +1,15 @@
-"""Pure: pick the rate-limit headers out of a response and summarise them for a report cell."""
+"""Pure: the rate-limit headers of a response (HEADERS.pick), summarised for a report cell; Retry-After read."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
+from prober.headers import Family
 from prober.model import Pairs
 
 # Reference C5: no `x-ratelimit-*` header has been observed on DashScope, and whether a 429 carries
 # `Retry-After` is unknown. So the prober records every rate-limit header family it knows of:
 # the de facto `x-ratelimit-*` (what CodexBar PR #498 read), the IETF draft `RateLimit` /
 # `RateLimit-Policy` / `RateLimit-*` fields and RFC 9110 `Retry-After`.
-_PREFIXES = ("x-ratelimit-", "ratelimit-")
-_NAMES = frozenset({"ratelimit", "retry-after"})
+HEADERS = Family(frozenset({"ratelimit", "retry-after"}), ("x-ratelimit-", "ratelimit-"))
 
 # The order a report cell prefers: what is left first, then the structured field, then the wait.
 _PREFERRED = (
@@ -23,16 +21,6 @@ _PREFERRED = (
 )
 
 _MAX_VALUE = 40
-
-
-def select(headers: Iterable[tuple[str, str]]) -> Pairs:
-    """Every rate-limit header, in received order, names lower-cased; repeats are kept."""
-    picked: list[tuple[str, str]] = []
-    for name, value in headers:
-        lowered = name.strip().lower()
-        if lowered in _NAMES or lowered.startswith(_PREFIXES):
-            picked.append((lowered, value))
-    return tuple(picked)
 
 
 def summary(rate_limits: Pairs) -> str | None:

@@ -44,6 +44,8 @@ _USERINFO = re.compile(r"(?<=://)[^\s@/]*(?:[:][^\s@]*)?@")
 # Punctuation that joins the parts of ordinary names (`cn-beijing`, `en_US`, `console.aliyun.com`): not a sign of a
 # credential. Any other symbol (`+`, `/`, `=`, `%`...) is.
 _WORD_JOINERS = frozenset("-_. ")
+# Layers of escapes decoded one inside the other (`%5C/` is a percent escape of the JSON escape `\/`).
+_LAYERS = 3
 # A base64 form shorter than this says too little to be worth matching (and would match by chance).
 _MIN_VARIANT = 8
 
@@ -211,16 +213,17 @@ def _base64_forms(value: str) -> set[str]:
         end = ((skip + len(data)) * 8) // 6  # the last character with no bits of what follows
         inner = encoded[start:end]
         if len(inner) >= _MIN_VARIANT:
-            forms.add(inner)
-            forms.add(inner.translate(str.maketrans("+/", "-_")))
+            # Standard and URL-safe alphabets, and the standard one as a form decoder shows it (`+` as a space).
+            forms |= {inner, inner.translate(str.maketrans("+/", "-_")), inner.replace("+", " ")}
     return forms
 
 
 def variants(value: str) -> set[str]:
-    """Every literal form of `value` to look for in normalised text."""
-    forms = {value, normalise(value)}
-    forms |= {f.replace("+", " ") for f in forms} | {normalise(value.replace(" ", "+"))}
-    for form in list(forms):
+    """Every literal form of `value` to look for in normalised text: the value and its decoded form, `+` and space
+    swapped (form encoding), and the base64 forms of both."""
+    stored = {value, normalise(value)}  # a percent-encoded cookie value is echoed decoded too, base64 included
+    forms = stored | {f.replace("+", " ") for f in stored} | {normalise(value.replace(" ", "+"))}
+    for form in stored:
         forms |= _base64_forms(form)
     return {f for f in forms if len(f) >= _MIN_VARIANT}
 
@@ -234,6 +237,10 @@ class _Automaton:
     def __init__(self) -> None:
         self._words: set[str] = set()
         self._built: ahocorasick.Automaton | None = None
+
+    @property
+    def words(self) -> frozenset[str]:
+        return frozenset(self._words)
 
     def add(self, words: Iterable[str]) -> None:
         new = set(words) - self._words
@@ -299,16 +306,42 @@ class Redactor:
 
     def text(self, value: str) -> str:
         """`value` with every known secret, in any of its forms, and every key-shaped string replaced."""
-        normalised = _normalise(value)
-        decoded = normalised.text
-        found = self._given.spans(decoded) + self._learned.spans(decoded)
-        found += [m.span() for m in _KEY_SHAPE.finditer(decoded)]
+        return self._scrub(value, (self._given, self._learned), key_shapes=True)
+
+    def again(self, value: str) -> str:
+        """`value` (already scrubbed once) with the secrets learned since replaced: for server text kept before a
+        later probe captured a credential that it holds."""
+        return self._scrub(value, (self._learned,), key_shapes=False)
+
+    @property
+    def learned(self) -> bool:
+        """True once a captured credential has been learned."""
+        return bool(self._learned.words)
+
+    def _scrub(self, value: str, automatons: tuple[_Automaton, ...], key_shapes: bool) -> str:
+        # The text as sent, then each layer of escapes decoded (a JSON escape inside a percent escape, as a URL
+        # parser re-encodes one): a secret is looked for at every layer and each match mapped back to the original.
+        layers = [_Normalised(value)]
+        for _ in range(_LAYERS):
+            decoded = _normalise(layers[-1].text)
+            if not decoded.starts:
+                break
+            layers.append(decoded)
+        found: list[tuple[int, int]] = []
+        for depth, layer in enumerate(layers):
+            spans = [span for automaton in automatons for span in automaton.spans(layer.text)]
+            if key_shapes:
+                spans += [m.span() for m in _KEY_SHAPE.finditer(layer.text)]
+            for start, end in spans:
+                mapped = (start, end)
+                for inner in reversed(layers[1 : depth + 1]):
+                    mapped = inner.original(*mapped)
+                found.append(mapped)
         if not found:
             return value
-        spans = sorted(normalised.original(start, end) for start, end in found)
         out: list[str] = []
         position = 0
-        for start, end in spans:
+        for start, end in sorted(found):
             if end <= position:
                 continue
             out.append(value[position : max(start, position)])

@@ -1,4 +1,5 @@
-"""The async sweep: one ClientSession, global and per-host limits, connect-to routing and tracing."""
+"""The async sweep: one ClientSession, global and per-host limits, connect-to routing; probes run as their needs
+allow, each through prober.probe."""
 
 from __future__ import annotations
 
@@ -6,12 +7,9 @@ import asyncio
 import functools
 import socket
 import ssl
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
@@ -19,9 +17,12 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from prober import capture, probe, routing
 from prober.credentials import Credentials
 from prober.errors import ProberError
+from prober.limits import Limiter
 from prober.model import Outcome, OutcomeClass, Probe
 from prober.proxies import Proxies
 from prober.redact import Redactor
+from prober.request import Guard
+from prober.timing import PeerConnector, trace_config
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,29 +64,14 @@ class ConnectToResolver(AbstractResolver):
         await self._inner.close()
 
 
-class PeerConnector(aiohttp.TCPConnector):
-    """Notes the remote address of each request's connection, new or pooled, on its HopClock."""
-
-    async def connect(self, req: Any, traces: list[Any], timeout: aiohttp.ClientTimeout) -> Any:
-        connection = await super().connect(req, traces, timeout)
-        transport = connection.transport
-        peer = probe.format_peer(transport.get_extra_info("peername") if transport else None)
-        for trace in traces:
-            # aiohttp gives the trace context to callbacks only; this reads the same object.
-            clock = getattr(getattr(trace, "_trace_config_ctx", None), "trace_request_ctx", None)
-            if isinstance(clock, probe.HopClock):
-                clock.peer = peer
-        return connection
-
-
 def _inputs(
     p: Probe, captured: dict[str, dict[str, capture.Value]], results: dict[str, Outcome]
-) -> tuple[Probe, probe.Guard, str | None]:
+) -> tuple[Probe, Guard, str | None]:
     """The probe with its {{ name }} placeholders filled from the probes it needs and the guard for the captured
     credentials among them, or why it cannot run."""
     # The catalogue only lets a probe use {{ name }} when a probe it needs captures it: no needs, nothing to fill.
     if not p.needs or not capture.placeholders(p):
-        return p, probe.Guard(), None
+        return p, Guard(), None
     values: dict[str, capture.Value] = {}
     for need in p.needs:  # the first needed probe that captured a name wins, in `needs` order
         for name, value in captured.get(need, {}).items():
@@ -93,12 +79,12 @@ def _inputs(
     missing = [n for n in capture.required(p) if n not in values]
     if not missing:
         used = {n: values[n] for n in capture.placeholders(p) if n in values}
-        guard = probe.Guard(
+        guard = Guard(
             scopes=frozenset(v.scope for v in used.values() if v.scope is not None), carriers=capture.carriers(p)
         )
         return capture.fill(p, {n: v.text.reveal() for n, v in used.items()}), guard, None
     why = "; ".join(f"{need} {_short(results[need])}" if need in results else f"{need} was not run" for need in p.needs)
-    return p, probe.Guard(), f"no {', '.join(missing)}: {why}"
+    return p, Guard(), f"no {', '.join(missing)}: {why}"
 
 
 def _short(outcome: Outcome) -> str:
@@ -123,36 +109,6 @@ def tls_context(cacert: Path | None) -> ssl.SSLContext:
         ) from None
 
 
-def _trace_config() -> aiohttp.TraceConfig:
-    def clock(ctx: SimpleNamespace) -> probe.HopClock | None:
-        value = ctx.trace_request_ctx
-        return value if isinstance(value, probe.HopClock) else None
-
-    async def dns_start(_s: aiohttp.ClientSession, ctx: SimpleNamespace, _p: Any) -> None:
-        if (c := clock(ctx)) is not None:
-            c.dns_start = time.perf_counter()
-
-    async def dns_end(_s: aiohttp.ClientSession, ctx: SimpleNamespace, _p: Any) -> None:
-        if (c := clock(ctx)) is not None and c.dns_start is not None:
-            c.dns_ms = (time.perf_counter() - c.dns_start) * 1000
-
-    async def connect_start(_s: aiohttp.ClientSession, ctx: SimpleNamespace, _p: Any) -> None:
-        if (c := clock(ctx)) is not None:
-            c.connect_start = time.perf_counter()
-
-    async def connect_end(_s: aiohttp.ClientSession, ctx: SimpleNamespace, _p: Any) -> None:
-        if (c := clock(ctx)) is not None and c.connect_start is not None:
-            # aiohttp's connection_create span covers DNS, TCP and the TLS handshake; take DNS out.
-            c.connect_ms = (time.perf_counter() - c.connect_start) * 1000 - (c.dns_ms or 0.0)
-
-    config = aiohttp.TraceConfig()
-    config.on_dns_resolvehost_start.append(dns_start)
-    config.on_dns_resolvehost_end.append(dns_end)
-    config.on_connection_create_start.append(connect_start)
-    config.on_connection_create_end.append(connect_end)
-    return config
-
-
 async def run(
     probes: Sequence[Probe],
     creds: Credentials,
@@ -169,12 +125,12 @@ async def run(
         limit_per_host=0,
         ttl_dns_cache=300,
     )
-    limiter = probe.Limiter(options.concurrency, options.per_host, options.settings.rate, options.settings.host_rate)
+    limiter = Limiter(options.concurrency, options.per_host, options.settings.rate, options.settings.host_rate)
     async with aiohttp.ClientSession(
         connector=connector,
         cookie_jar=aiohttp.DummyCookieJar(),  # cookies are chosen per hop from the user's jar, never learned
         trust_env=False,  # proxies come from prober.proxies; aiohttp's would also read ~/.netrc
-        trace_configs=[_trace_config()],
+        trace_configs=[trace_config()],
         timeout=aiohttp.ClientTimeout(total=None),  # the per-probe deadline lives in probe.run
         headers={"User-Agent": options.settings.user_agent},
     ) as session:
@@ -198,7 +154,7 @@ async def run(
             try:
                 # A probe's own reason to skip (no jar, not --billable) says more than its needs' reasons.
                 own = probe.skip_reason(p, creds, options.settings)
-                filled, guard, missing = (p, probe.Guard(), own) if own is not None else _inputs(p, captured, results)
+                filled, guard, missing = (p, Guard(), own) if own is not None else _inputs(p, captured, results)
                 if missing is not None:
                     outcome = Outcome(probe_id=p.id, klass=OutcomeClass.SKIPPED, explanation=missing)
                 else:

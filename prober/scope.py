@@ -10,8 +10,7 @@ from urllib.parse import urlsplit
 
 from publicsuffixlist import PublicSuffixList
 
-from prober.errors import CatalogueError
-from prober.model import Auth, Catalogue, Probe
+from prober.model import Auth, Probe
 
 # Alibaba's own domains (reference A5, A7): DashScope and MaaS hosts, both consoles, QwenCloud.
 KEY_DOMAINS = ("aliyuncs.com", "alibabacloud.com", "aliyun.com", "qwencloud.com")
@@ -113,7 +112,7 @@ def findings(
 ) -> tuple[tuple[str, str], ...]:
     """(probe id, what is wrong) for each probe that would send the key outside the allowed domains, the console
     token to a host that is not a console gateway, or (unless `allow_insecure`) any credential over plain http.
-    The catalogue check locates each at its probe's line; `problems` words them without one."""
+    The catalogue check locates each at its probe's line."""
     domains = (*KEY_DOMAINS, *(a.lower().strip(".") for a in allowed))
     found = []
     for probe in probes:
@@ -148,18 +147,3 @@ def findings(
 
 
 _CREDENTIAL = {Auth.KEY: "the API key", Auth.CONSOLE_TOKEN: "the console token", Auth.COOKIES: "cookies"}
-
-
-def problems(probes: Sequence[Probe], allowed: Iterable[str] = (), name: str = "catalogue") -> tuple[str, ...]:
-    """One message per probe that would send the key outside the allowed domains, or the console token to a host
-    that is not a console gateway."""
-    return tuple(f"{name}: probe '{ident}': {what}" for ident, what in findings(probes, allowed))
-
-
-def check(loaded: Catalogue, allowed: Iterable[str] = ()) -> Catalogue:
-    """The catalogue, if no probe would send the key or the console token outside their hosts; else every such
-    problem as one CatalogueError."""
-    found = problems(loaded.probes, allowed, loaded.path)
-    if found:
-        raise CatalogueError(found[0], "credentials stay inside Alibaba's domains unless allowed", found)
-    return loaded

@@ -1,4 +1,4 @@
-"""Sweep <-> plain JSON data (the stored report format, `schema_version` 1). Pure; no I/O."""
+"""Sweep <-> plain JSON data (the stored report format, `schema_version` 2; version 1 still reads). Pure; no I/O."""
 
 from __future__ import annotations
 
@@ -14,27 +14,35 @@ from prober.errors import ReportError
 from prober.model import (
     Auth,
     Body,
+    BodyExpect,
     BodyKind,
     Capture,
     CaptureSource,
     Change,
     ChangeKind,
     Comparison,
+    Difference,
     Expect,
+    HeaderExpect,
     Hop,
     KeyStyle,
+    Matcher,
     Outcome,
     OutcomeClass,
     Probe,
     Quota,
     QuotaWindow,
+    Shape,
     Sweep,
     Tags,
     Timings,
     VendorError,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Version 2 (issue 15) adds each hop's response headers, what `prober replica --from` serves again; a version-1 report
+# has none and is written back as version 1, byte for byte.
+READABLE = (1, 2)
 
 
 def _pairs(pairs: tuple[tuple[str, str], ...]) -> list[list[str]]:
@@ -55,12 +63,8 @@ def dump_probe(p: Probe) -> dict[str, Any]:
         "body": {"kind": p.body.kind.value, "text": p.body.text} if p.body else None,
         "auth": p.auth.value,
         "key_style": p.key_style.value if p.key_style else None,
-        "tags": {"region": p.tags.region, "surface": p.tags.surface, "cost": p.tags.cost},
-        "expect": (
-            {"status": list(p.expect.statuses), "class": p.expect.klass.value if p.expect.klass else None}
-            if p.expect
-            else None
-        ),
+        "tags": {"region": p.tags.region, "surface": p.tags.surface, "cost": p.tags.cost, **dict(p.tags.extra)},
+        "expect": _dump_expect(p.expect) if p.expect else None,
         "source": p.source,
         "captures": [{"name": c.name, "source": c.source.value, "arg": c.arg} for c in p.captures],
         "needs": list(p.needs),
@@ -80,15 +84,13 @@ def load_probe(d: dict[str, Any]) -> Probe:
         body=Body(kind=BodyKind(body["kind"]), text=body["text"]) if body else None,
         auth=Auth(d["auth"]),
         key_style=KeyStyle(d["key_style"]) if d.get("key_style") else None,
-        tags=Tags(region=tags["region"], surface=tags["surface"], cost=tags["cost"]),
-        expect=(
-            Expect(
-                statuses=tuple(int(s) for s in expect["status"]),
-                klass=OutcomeClass(expect["class"]) if expect.get("class") else None,
-            )
-            if expect
-            else None
+        tags=Tags(
+            region=tags["region"],
+            surface=tags["surface"],
+            cost=tags["cost"],
+            extra=tuple((k, str(v)) for k, v in tags.items() if k not in ("region", "surface", "cost")),
         ),
+        expect=_load_expect(expect) if expect else None,
         source=d.get("source", ""),
         captures=tuple(
             Capture(name=c["name"], source=CaptureSource(c["source"]), arg=c["arg"]) for c in d.get("captures", [])
@@ -119,6 +121,7 @@ def dump_outcome(o: Outcome) -> dict[str, Any]:
                 # Omitted when empty, so reports without withheld credentials read as before.
                 **({"sent": list(h.sent)} if h.sent else {}),
                 **({"withheld": list(h.withheld)} if h.withheld else {}),
+                **({"headers": _pairs(h.headers)} if h.headers else {}),
             }
             for h in o.hops
         ],
@@ -172,7 +175,31 @@ def dump_outcome(o: Outcome) -> dict[str, Any]:
         ),
         "error": o.error,
         "captured": list(o.captured),
+        **({"checked_headers": _pairs(o.checked_headers)} if o.checked_headers else {}),
     }
+
+
+def _dump_expect(e: Expect) -> dict[str, Any]:
+    """`status` and `class` always, as reports before issue 12 wrote them; the newer matchers only when given."""
+    found: dict[str, Any] = {"status": list(e.statuses), "class": e.klass.value if e.klass else None}
+    if e.vendor_code is not None:
+        found["vendor_code"] = e.vendor_code
+    if e.headers:
+        found["headers"] = [[h.name, h.matcher.value, h.value] for h in e.headers]
+    if e.body is not None:
+        found["body"] = {"contains": e.body.contains, "regex": e.body.regex, "json": _pairs(e.body.json)}
+    return found
+
+
+def _load_expect(d: dict[str, Any]) -> Expect:
+    body = d.get("body")
+    return Expect(
+        statuses=tuple(int(s) for s in d["status"]),
+        klass=OutcomeClass(d["class"]) if d.get("class") else None,
+        headers=tuple(HeaderExpect(name, Matcher(matcher), value) for name, matcher, value in d.get("headers", [])),
+        body=BodyExpect(contains=body["contains"], regex=body["regex"], json=_unpairs(body["json"])) if body else None,
+        vendor_code=d.get("vendor_code"),
+    )
 
 
 def load_outcome(probe_id: str, d: dict[str, Any]) -> Outcome:
@@ -200,6 +227,7 @@ def load_outcome(probe_id: str, d: dict[str, Any]) -> Outcome:
                 retried_after_s=h.get("retried_after_s"),
                 sent=tuple(str(x) for x in h.get("sent", [])),
                 withheld=tuple(str(x) for x in h.get("withheld", [])),
+                headers=_unpairs(h.get("headers", [])),
             )
             for h in d.get("hops", [])
         ),
@@ -212,7 +240,7 @@ def load_outcome(probe_id: str, d: dict[str, Any]) -> Outcome:
         body_excerpt=d.get("body_excerpt", ""),
         body_bytes=d.get("body_bytes", 0),
         body_truncated=bool(d.get("body_truncated")),
-        vendor_error=VendorError(**v) if v else None,
+        vendor_error=VendorError(**{**v, "shape": Shape(v["shape"])}) if v else None,
         quota=(
             Quota(plan=q["plan"], status=q["status"], windows=tuple(QuotaWindow(**w) for w in q["windows"]))
             if q
@@ -220,6 +248,7 @@ def load_outcome(probe_id: str, d: dict[str, Any]) -> Outcome:
         ),
         error=d.get("error"),
         captured=tuple(d.get("captured", [])),
+        checked_headers=_unpairs(d.get("checked_headers", [])),
     )
 
 
@@ -234,13 +263,19 @@ def dump_comparison(c: Comparison) -> dict[str, Any]:
             "added": len(c.added),
             "removed": len(c.removed),
             "unchanged": c.unchanged_count,
+            "not_compared": len(c.not_compared),
         },
+        # Issue 14: the environment facts that differ, before the changes they may explain.
+        "environment": [
+            {"name": d.name, "before": d.before, "after": d.after, "label": d.label} for d in c.environment
+        ],
         "added": list(c.added),
         "removed": list(c.removed),
         "changes": [
             {"probe_id": ch.probe_id, "kind": ch.kind.value, "before": ch.before, "after": ch.after, "label": ch.label}
             for ch in c.changes
         ],
+        "not_compared": [{"probe_id": probe_id, "why": why} for probe_id, why in c.not_compared],
     }
 
 
@@ -261,6 +296,12 @@ def load_comparison(d: dict[str, Any]) -> Comparison:
         added=tuple(d["added"]),
         removed=tuple(d["removed"]),
         unchanged_count=int(d["summary"]["unchanged"]),
+        # Neither is in a report written before issue 14.
+        environment=tuple(
+            Difference(name=e["name"], before=e["before"], after=e["after"], label=e["label"])
+            for e in d.get("environment", [])
+        ),
+        not_compared=tuple((n["probe_id"], n["why"]) for n in d.get("not_compared", [])),
     )
 
 
@@ -270,14 +311,27 @@ def dump_head(sweep: Sweep) -> dict[str, Any]:
     for o in sweep.outcomes:
         counts[o.klass.value] = counts.get(o.klass.value, 0) + 1
     return {
-        "schema_version": SCHEMA_VERSION,
+        "schema_version": sweep.schema_version,
         "started_at": sweep.started_at,
         "finished_at": sweep.finished_at,
         "complete": sweep.complete,
         "environment": dict(sweep.environment),
         "summary": {k.value: counts[k.value] for k in OutcomeClass if k.value in counts},
         "baseline": dump_comparison(sweep.baseline) if sweep.baseline is not None else None,
+        # Since layout 2 (issue 13): the layout, and the findings as plain sentences for readers of the JSON; both
+        # are left out for a report of layout 1, which then reads back as it was written.
+        **({"layout": sweep.layout, "findings": dump_findings(sweep)} if sweep.layout >= 2 else {}),
     }
+
+
+def dump_findings(sweep: Sweep) -> list[dict[str, Any]]:
+    """What the sweep shows, in plain words (prober.findings); derived from the results, so never read back."""
+    from prober import findings
+
+    return [
+        {"rule": f.rule, "text": f.sentence, "fix": f.remedy or None, "evidence": list(f.evidence)}
+        for f in findings.find(sweep)
+    ]
 
 
 def dump_results(sweep: Sweep) -> Iterator[dict[str, Any]]:
@@ -295,10 +349,10 @@ def load(data: Any, name: str = "report") -> Sweep:
     if not isinstance(data, dict) or "schema_version" not in data:
         raise ReportError(f"{name} is not a prober JSON report (no schema_version)", "pass a .json report")
     version = data["schema_version"]
-    if version != SCHEMA_VERSION:
+    if type(version) is not int or version not in READABLE:
         shown = repr(version) if type(version) is int else _a(version)
         raise ReportError(
-            f"{name} has schema_version {shown}; this prober reads version {SCHEMA_VERSION}",
+            f"{name} has schema_version {shown}; this prober reads versions {' and '.join(map(str, READABLE))}",
             "re-run the sweep with this version, or use the prober version that wrote the report",
         )
     try:
@@ -313,6 +367,8 @@ def load(data: Any, name: str = "report") -> Sweep:
             finished_at=data["finished_at"],
             complete=bool(data.get("complete", True)),
             baseline=load_comparison(data["baseline"]) if data.get("baseline") else None,
+            layout=data.get("layout", 1),  # a report without one was written before layouts were recorded
+            schema_version=version,
         )
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError, RecursionError) as exc:
         reason = f"{type(exc).__name__}: {exc}"

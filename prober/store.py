@@ -14,6 +14,7 @@ from prober import inputs
 from prober.errors import ReportError
 
 if TYPE_CHECKING:
+    from prober.expectations import FailOn
     from prober.model import Sweep
     from prober.report import Format
 
@@ -104,17 +105,25 @@ def _release(paths: Iterable[Path]) -> None:
 
 
 def write_reports(
-    sweep: Sweep, out: Path, stem: str, formats: Iterable[Format], *, replace: bool = False
+    sweep: Sweep,
+    out: Path,
+    stem: str,
+    formats: Iterable[Format],
+    *,
+    replace: bool = False,
+    fail_on: FailOn | None = None,
 ) -> list[Path]:
     """Render the sweep in each format and write `out/<stem><suffix>` atomically; returns the paths written.
 
     Two runs in the same second get the same stamp for `stem`: the names are claimed first (see `_claim`), so
     the later run writes `<stem>-2.*` and neither overwrites the other. `replace` writes the names as given
-    (the demo's `demo.md`), replacing an earlier file.
+    (the demo's `demo.md`, `--name`), replacing an earlier file. `fail_on` is the run's, for the JUnit report.
     """
+    from prober.expectations import FailOn
     from prober.report import renderer
 
     chosen = list(formats)
+    criterion = fail_on or FailOn.UNEXPECTED
     paths = (
         [out / f"{stem}{fmt.suffix}" for fmt in chosen]
         if replace
@@ -123,7 +132,7 @@ def write_reports(
     written: list[Path] = []
     try:
         for fmt, path in zip(chosen, paths, strict=True):
-            write(path, renderer(fmt)(sweep))  # the rename replaces the empty claimed file
+            write(path, renderer(fmt, criterion)(sweep))  # the rename replaces the empty claimed file
             written.append(path)
     except BaseException:
         if not replace:

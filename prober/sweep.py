@@ -12,25 +12,9 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from prober import diff, expectations, runner
-from prober.model import Auth, Outcome, OutcomeClass, Probe, Sweep
+from prober import diff, expectations, intake, runner, vendor
+from prober.model import Outcome, Sweep
 from prober.plan import Plan, environment, redactor_for
-
-_TICKET = "login_aliyunid_ticket"
-
-
-def _explain_login(probe: Probe, outcome: Outcome) -> Outcome:
-    """A console probe sent to login: say whether the CN ticket cookie was among the cookies sent (#612)."""
-    if outcome.klass is not OutcomeClass.REDIRECT_TO_LOGIN or probe.auth is not Auth.COOKIES or not outcome.hops:
-        return outcome
-    sent = outcome.hops[0].cookies_sent
-    if _TICKET in sent:
-        why = f"{_TICKET} was sent, so the session itself was refused (expired or revoked)"
-    elif sent:
-        why = f"{_TICKET} absent from the {len(sent)} cookies sent: an INTL passport session has none (CodexBar #612)"
-    else:
-        why = "no cookie matched this host: the jar holds no session for it"
-    return replace(outcome, explanation=f"{outcome.explanation}; {why}")
 
 
 def _now() -> str:
@@ -108,8 +92,10 @@ async def run(plan: Plan, on_outcome: Callable[[Outcome], None] | None = None) -
                 raise
             complete = False
             outcomes = [finished[p.id] for p in plan.probes if p.id in finished]
+    if redactor.learned:  # credentials captured mid-sweep, perhaps echoed in answers kept before they were known
+        outcomes = [intake.scrub_again(o, redactor) for o in outcomes]
     probes = tuple(p for p in plan.probes if complete or p.id in finished)
-    checked = tuple(expectations.check(p, _explain_login(p, o)) for p, o in zip(probes, outcomes, strict=True))
+    checked = tuple(expectations.check(p, vendor.explain_login(p, o)) for p, o in zip(probes, outcomes, strict=True))
     result = Sweep(
         environment=environment(plan),
         probes=probes,

@@ -1,29 +1,14 @@
-"""Pure: Alibaba/DashScope answers -> vendor error shapes, diagnostic headers and an outcome class."""
+"""Pure: the classifier's ordered rule table, each rule citing its source: an answer (status, hops, vendor error,
+quota) -> an outcome class and a one-line explanation; and what the vendor's login redirects mean."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from enum import StrEnum
-from urllib.parse import urlsplit
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from prober import quota as quotas
-from prober.model import Hop, OutcomeClass, Pairs, Quota, VendorError
-
-# docs/vendor.md#diagnostic-headers: the headers seen on DashScope responses that help the vendor find a request.
-_DIAGNOSTIC_NAMES = frozenset(
-    {
-        "x-request-id",
-        "eagleeye-traceid",
-        "req-cost-time",
-        "req-arrive-time",
-        "resp-start-time",
-        "x-envoy-upstream-service-time",
-        "server",
-        "x-acs-request-id",
-    }
-)
-_DIAGNOSTIC_PREFIX = "x-dashscope-"
+from prober.model import Auth, Hop, Outcome, OutcomeClass, Probe, Quota, Shape, VendorError
+from prober.urls import host
 
 # docs/vendor.md#login-hosts (login / passport hosts and CodexBar's QwenCloud markers): a redirect to one of
 # these means the console wants a browser session.
@@ -38,211 +23,9 @@ LOGIN_HOSTS: frozenset[str] = frozenset(
     }
 )
 
-# docs/vendor.md#shape-html-login (CodexBar's QwenCloud check): any one of these in the HTML ...
-_LOGIN_PAGE_MARKERS = (
-    "passport.alibabacloud.com",
-    "signin.aliyun.com",
-    "account.alibabacloud.com/login",
-    "login.qwencloud.com",
-)
-# ... or all of these words.
-_LOGIN_PAGE_WORDS = ("login", "password", "sign in")
-
-_TEXT_LIMIT = 200
 _LINE_LIMIT = 160
 _SAID_LIMIT = 90
 
-
-class Shape(StrEnum):
-    """The body shapes parse_error recognises; the values are stored in VendorError.shape."""
-
-    # Each shape is described under docs/vendor.md#shapes.
-    FLAT = "flat"  # native DashScope: {code, message, request_id}
-    OPENAI = "openai"  # OpenAI-compatible envelope: {error: {code, message, type}}
-    ANTHROPIC = "anthropic"  # /apps/anthropic may answer {type: "error", error: {type, message}}
-    CONSOLE = "console"  # {code: "ConsoleNeedLogin", ..., successResponse: false}
-    GATEWAY = "gateway"  # data.errorCode (BailianGateway.Login.NotLogined ...), data.success false
-    DATAV2 = "datav2"  # data.DataV2.ret[0] not starting with "SUCCESS::"
-    NESTED = "nested"  # any other {success: false, code or message} object inside an envelope
-    PLAIN = "plain"  # 405 {"error": "Coding Plan is currently only available for Coding Agents"}
-    HTML_LOGIN = "html_login"  # an HTML login page instead of data
-    TEXT = "text"  # anything else non-JSON on an error status
-
-
-def diagnostics(headers: Iterable[tuple[str, str]]) -> Pairs:
-    """The vendor's diagnostic headers (docs/vendor.md#diagnostic-headers), names lower-cased, in received order."""
-    picked: list[tuple[str, str]] = []
-    for name, value in headers:
-        lowered = name.strip().lower()
-        if lowered in _DIAGNOSTIC_NAMES or lowered.startswith(_DIAGNOSTIC_PREFIX):
-            picked.append((lowered, value))
-    return tuple(picked)
-
-
-# --------------------------------------------------------------------------------------------------
-# Body shapes
-# --------------------------------------------------------------------------------------------------
-
-
-def parse_error(status: int, content_type: str | None, text: str) -> VendorError | None:
-    """The vendor error stated in a body, or None for success bodies and empty bodies. Never raises."""
-    stripped = text.strip()
-    if not stripped:
-        return None
-    # docs/vendor.md#shape-html-login: an HTML body starting with `<` is the console's login page. A JSON body
-    # labelled text/html is still read as JSON, so only a body that does not parse counts as HTML by type.
-    if stripped.startswith("<"):
-        return _html(stripped)
-    value = quotas.decode(stripped)
-    if value is None:
-        if "text/html" in (content_type or "").lower():
-            return _html(stripped)
-        return _text(status, stripped)
-    if isinstance(value, dict):
-        return _shape(status, value)
-    return _text(status, stripped)
-
-
-def _html(text: str) -> VendorError | None:
-    lowered = text.lower()
-    marker = next((m for m in _LOGIN_PAGE_MARKERS if m in lowered), None)
-    if marker is None and all(word in lowered for word in _LOGIN_PAGE_WORDS):
-        marker = "login, password and sign in"
-    if marker is None:
-        return None
-    return VendorError(shape=Shape.HTML_LOGIN.value, message=f"login page ({marker})")
-
-
-def _text(status: int, text: str) -> VendorError | None:
-    if status < 400:
-        return None
-    return VendorError(shape=Shape.TEXT.value, message=text[:_TEXT_LIMIT].strip())
-
-
-def _shape(status: int, body: dict[str, object]) -> VendorError | None:
-    found = _object_shape(body)
-    if found is not None:
-        return found
-    # docs/vendor.md#shape-datav2-success: the console may carry its answer as a JSON string in
-    # successResponse.body; decode() has expanded it, so look inside too.
-    wrapper = body.get("successResponse")
-    inner = wrapper.get("body") if isinstance(wrapper, dict) else None
-    if isinstance(inner, dict) and (found := _object_shape(inner)) is not None:
-        return found
-    # docs/vendor.md#errors-console: an error the shapes above do not know, deeper in an envelope (for example
-    # DataV2.data with success false under a SUCCESS ret), still shows its code and message.
-    if (found := _nested(body, 0)) is not None:
-        return found
-    # A JSON object on an error status with only a message (e.g. {"message":"Forbidden"}) still says why.
-    message = _text_of(body, "message", "Message", "msg", "errorMessage", "errorMsg")
-    if status >= 400 and message is not None:
-        return VendorError(Shape.FLAT.value, None, message, _request_id(body))
-    return None
-
-
-def _nested(value: object, depth: int) -> VendorError | None:
-    """The first mapping, depth first, that says `success: false` and gives a code or a message."""
-    if depth > quotas.MAX_DEPTH:
-        return None
-    if isinstance(value, dict):
-        if value.get("success") is False or value.get("Success") is False:
-            code = _code_of(value, "errorCode", "code", "Code", "ErrorCode")
-            if code is not None and code.lower() in _SUCCESS_CODES:
-                code = None
-            message = _text_of(value, "errorMsg", "errorMessage", "message", "Message", "msg")
-            if code is not None or message is not None:
-                return VendorError(Shape.NESTED.value, code, message, _request_id(value))
-        children: list[object] = list(value.values())
-    elif isinstance(value, list):
-        children = list(value)
-    else:
-        return None
-    return next((found for item in children if (found := _nested(item, depth + 1)) is not None), None)
-
-
-def _object_shape(body: dict[str, object]) -> VendorError | None:
-    """One JSON object against each known shape, most specific first."""
-    error = body.get("error")
-    request_id = _request_id(body)
-    if body.get("type") == "error" and isinstance(error, dict):
-        return VendorError(Shape.ANTHROPIC.value, _code_of(error, "type"), _text_of(error, "message"), request_id)
-    if isinstance(error, dict):
-        # docs/vendor.md#shape-openai: the envelope's code may be null; its type then names the error.
-        return VendorError(Shape.OPENAI.value, _code_of(error, "code", "type"), _text_of(error, "message"), request_id)
-    if isinstance(error, str) and error.strip():
-        return VendorError(Shape.PLAIN.value, None, error, request_id)
-    code = _code_of(body, "code", "Code")
-    if body.get("successResponse") is False and isinstance(body.get("code"), str) and code is not None:
-        return VendorError(Shape.CONSOLE.value, code, _message(body), request_id)
-    data = body.get("data")
-    for holder in (data, body):
-        if isinstance(holder, dict) and (found := _gateway(holder, request_id)) is not None:
-            return found
-    for holder in (data, body):
-        if isinstance(holder, dict) and (found := _datav2(holder, request_id)) is not None:
-            return found
-    # docs/vendor.md#errors-console (CodexBar's rules): a code (or statusCode) present and not a success value.
-    code = code or _code_of(body, "statusCode", "status_code")
-    if code is not None and code.lower() not in _SUCCESS_CODES:
-        return VendorError(Shape.FLAT.value, code, _message(body), request_id)
-    return None
-
-
-_SUCCESS_CODES = frozenset({"200", "0", "success", "ok"})
-
-
-def _gateway(holder: dict[str, object], request_id: str | None) -> VendorError | None:
-    # docs/vendor.md#shape-not-logined: {"data": {"success": false, "errorCode": "BailianGateway.Login.NotLogined"}}.
-    code = _code_of(holder, "errorCode")
-    if code is None or holder.get("success") is True:
-        return None
-    message = _text_of(holder, "errorMsg", "errorMessage", "message", "msg")
-    return VendorError(Shape.GATEWAY.value, code, message, request_id or _request_id(holder))
-
-
-def _datav2(holder: dict[str, object], request_id: str | None) -> VendorError | None:
-    # docs/vendor.md#shape-datav2-error: success means ret[0] starts with "SUCCESS::"; else "<code>::<message>".
-    datav2 = holder.get("DataV2")
-    ret = datav2.get("ret") if isinstance(datav2, dict) else None
-    if not isinstance(ret, list) or not ret or not isinstance(ret[0], str):
-        return None
-    first = ret[0].strip()
-    if not first or first.startswith("SUCCESS::"):
-        return None
-    code, separator, message = first.partition("::")
-    return VendorError(Shape.DATAV2.value, code.strip() or first, message.strip() if separator else None, request_id)
-
-
-def _message(body: dict[str, object]) -> str | None:
-    return _text_of(body, "message", "Message", "msg", "errorMessage", "errorMsg")
-
-
-def _request_id(body: dict[str, object]) -> str | None:
-    return _text_of(body, "request_id", "requestId", "RequestId")
-
-
-def _text_of(holder: dict[str, object], *keys: str) -> str | None:
-    for key in keys:
-        value = holder.get(key)
-        if isinstance(value, str) and value.strip():
-            return value
-    return None
-
-
-def _code_of(holder: dict[str, object], *keys: str) -> str | None:
-    """A code as text; vendors send both strings and numbers (docs/vendor.md#errors-console)."""
-    for key in keys:
-        value = holder.get(key)
-        if isinstance(value, str) and value.strip():
-            return value.strip()
-        if isinstance(value, int) and not isinstance(value, bool):
-            return str(value)
-    return None
-
-
-# --------------------------------------------------------------------------------------------------
-# Classification
-# --------------------------------------------------------------------------------------------------
 
 Verdict = tuple[OutcomeClass, str]
 
@@ -268,7 +51,7 @@ class _Answer:
         return self.error.code if self.error is not None else None
 
     @property
-    def shape(self) -> str | None:
+    def shape(self) -> Shape | None:
         return self.error.shape if self.error is not None else None
 
     @property
@@ -305,19 +88,17 @@ def _line(text: str) -> str:
     return text if len(text) <= _LINE_LIMIT else text[: _LINE_LIMIT - 1] + "…"
 
 
-def host(url: str | None) -> str | None:
-    """The host name of a URL or Location value, without a trailing dot; None when there is none."""
-    if not url:
-        return None
-    try:
-        host = urlsplit(url.strip()).hostname
-    except ValueError:
-        return None
-    return host.rstrip(".") if host else None
-
-
 def _redirected(answer: _Answer) -> Hop | None:
     return next((h for h in answer.hops if 300 <= h.status < 400 and h.location), None)
+
+
+# --- Rule 0. The replica's honest gap (prober/replica/behaviours/common.py `unmodelled`; a replay's "not recorded"):
+# a 501 whose hop says `x-replica: unmodelled` is no vendor answer, so neither a server error nor evidence (issue 15).
+def _unmodelled(answer: _Answer) -> Verdict | None:
+    last = answer.hops[-1].headers if answer.hops else ()
+    if answer.status != 501 or not any(k.lower() == "x-replica" and v.strip() == "unmodelled" for k, v in last):
+        return None
+    return OutcomeClass.UNMODELLED, "501: replica: not modelled" + (f": {said}" if (said := _said(answer)) else "")
 
 
 # --- Rule 1. docs/vendor.md#login-hosts: a redirect to a passport host means the console wants a browser login.
@@ -414,6 +195,21 @@ def _without_ticket(answer: _Answer) -> str | None:
     return (
         f"no login session: {_TICKET} absent from the {len(sent)} cookies sent; INTL passport sessions have none (#612)"
     )
+
+
+def explain_login(probe: Probe, outcome: Outcome) -> Outcome:
+    """A console probe sent to login: say whether the CN ticket cookie was among the cookies sent (#612,
+    docs/vendor.md#conflict-intl-cookies)."""
+    if outcome.klass is not OutcomeClass.REDIRECT_TO_LOGIN or probe.auth is not Auth.COOKIES or not outcome.hops:
+        return outcome
+    sent = outcome.hops[0].cookies_sent
+    if _TICKET in sent:
+        why = f"{_TICKET} was sent, so the session itself was refused (expired or revoked)"
+    elif sent:
+        why = f"{_TICKET} absent from the {len(sent)} cookies sent: an INTL passport session has none (CodexBar #612)"
+    else:
+        why = "no cookie matched this host: the jar holds no session for it"
+    return replace(outcome, explanation=f"{outcome.explanation}; {why}")
 
 
 # docs/vendor.md#errors-coding-plan: the three plan windows, and the weekly reset time.
@@ -590,6 +386,7 @@ def _quoted(answer: _Answer) -> str:
 
 # The rules in priority order; the first that returns a verdict wins, and _ok answers when none does.
 _RULES: tuple[Callable[[_Answer], Verdict | None], ...] = (
+    _unmodelled,
     _redirect_to_login,
     _no_permission,
     _console_login,

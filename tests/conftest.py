@@ -68,9 +68,7 @@ class _Thread:
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0, ssl_context=self.context)
         await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.port = self.runner.addresses[0][1]  # the port the system chose for port 0
 
     async def _stop(self) -> None:
         assert self.runner is not None

@@ -19,12 +19,14 @@ import pytest
 
 from prober.cookies import Jar, detect, firefox
 from prober.errors import CredentialError
-from prober.replica.behaviours import login_cookies, quota_payload
+from prober.replica.behaviours.login import login_cookies
+from prober.replica.behaviours.plans import quota_payload
+from tests.cli import ROOT, prober
 from tests.conftest import Seen, Server
 from tests.test_browsers import BROWSER_FLAGS, _firefox_profile, require
-from tests.test_cli import ROOT, _forms, prober
+from tests.test_cli import _forms
 
-LOGIN_URL = {  # the replica's login pages (prober/replica/behaviours.py _login); both 302 to a dashboard
+LOGIN_URL = {  # the replica's login pages (prober/replica/behaviours/login.py _login); both 302 to a dashboard
     "cn": "https://signin.aliyun.com/login/login.do?as=cn",
     "intl": "https://passport.alibabacloud.com/login/login.do?as=intl",
 }
@@ -172,7 +174,7 @@ def test_real_browser_session_end_to_end(replica: Server, browser: str, kind: st
     profile = login(replica, kind, tmp_path / "home")
     values = [c.value.reveal() for c in detect.load(profile).cookies]
 
-    diagnosis = prober("cookies", str(profile))
+    diagnosis = prober("cookies", str(profile), "--format", "md")
     assert diagnosis.returncode == 0, diagnosis.stderr
     assert f"- **{SCHEME[kind]}**:" in diagnosis.stdout
     other = SCHEME["intl" if kind == "cn" else "cn"]

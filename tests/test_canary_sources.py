@@ -14,8 +14,9 @@ from urllib.parse import quote, quote_plus
 import pytest
 from aiohttp import web
 
+from tests.cli import prober
 from tests.conftest import CANARY_KEY, Server
-from tests.test_cli import CATALOGUE, _forms, _hostile_routes, prober
+from tests.test_cli import CATALOGUE, _forms, _hostile_routes
 from tests.test_cookie_sources import chrome_time, chromium_db, encrypt, firefox_db, hashed
 
 HEADER_ENV = "PROBER_TEST_COOKIE_HEADER"

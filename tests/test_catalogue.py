@@ -16,6 +16,7 @@ from prober.errors import CatalogueError
 from prober.model import Auth, Body, BodyKind, Expect, KeyStyle, OutcomeClass, Probe, Tags
 
 DATA = Path(__file__).parent / "data" / "catalogues"
+CLASSES = ", ".join(klass.value for klass in OutcomeClass)  # every class, in the order messages list them
 
 VALID = """\
 version: 1
@@ -230,19 +231,13 @@ def test_a_file_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
 BAD = {
     "bad_not_mapping.yaml": "2: the catalogue must be a mapping with 'version: 1' and 'probes:', not a list",
     "bad_empty_file.yaml": "1: the catalogue is empty; write 'version: 1' and a 'probes:' list",
-    "bad_unknown_top_key.yaml": "8: unknown key 'defaults'; known keys are version, probes",
+    "bad_unknown_top_key.yaml": "8: unknown key 'settings'; known keys are version, defaults, probes",
     "bad_unknown_top_key_close.yaml": "2: unknown key 'probe', did you mean 'probes'?",
     "bad_unknown_probe_key.yaml": "8: probe 'policies': unknown key 'methd', did you mean 'method'?",
     "bad_missing_id.yaml": "8: probe #2: missing required key 'id' (a unique name like 'dashscope-intl-policies')",
     "bad_missing_url.yaml": "3: probe 'policies': missing required key 'url' (the http:// or https:// URL to probe)",
     "bad_missing_description.yaml": (
         "3: probe 'policies': missing required key 'description' (what the probe checks, in words)"
-    ),
-    "bad_missing_source.yaml": (
-        "3: probe 'policies': missing required key 'source' (where this endpoint is documented)"
-    ),
-    "bad_missing_tags.yaml": (
-        "3: probe 'policies': missing required key 'tags' (like {region: intl, surface: api, cost: free})"
     ),
     "bad_duplicate_id.yaml": (
         "8: probe 'policies': duplicate id 'policies' (first at line 3); every probe id must be unique"
@@ -259,7 +254,8 @@ BAD = {
         "5: probe 'policies': url 'https:///api/v1/policies' must be http:// or https:// with a host"
     ),
     "bad_method.yaml": (
-        "8: probe 'policies': method 'FETCH' is not one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
+        "8: probe 'policies': method 'FETCH' is not one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS; "
+        "did you mean 'PATCH'?"
     ),
     "bad_body_on_get.yaml": (
         "8: probe 'policies': a body is not allowed on GET; use method: POST (or PUT, PATCH), or remove the body"
@@ -289,12 +285,11 @@ BAD = {
     "bad_region.yaml": "6: probe 'policies': tags.region 'eu' is not one of intl, cn, global",
     "bad_surface.yaml": "6: probe 'policies': tags.surface 'web' is not one of api, console, inference, login",
     "bad_cost.yaml": "6: probe 'policies': tags.cost 'paid' is not one of free, billable",
-    "bad_tags_missing_region.yaml": "6: probe 'policies': tags needs 'region': one of intl, cn, global",
     "bad_expect_status.yaml": "8: probe 'policies': expect.status 99 is not an HTTP status; use integers 100-599",
     "bad_expect_class.yaml": (
         "8: probe 'policies': expect.class 'missing' is not one of ok, not_found, key_rejected, "
         "console_login_required, redirect_to_login, agent_only, quota_exhausted, rate_limited, "
-        "method_not_allowed, client_error, server_error, redirect_loop, dns_error, connect_error, "
+        "method_not_allowed, client_error, server_error, unmodelled, redirect_loop, dns_error, connect_error, "
         "tls_error, timeout, reset, protocol_error, skipped"
     ),
     "bad_version.yaml": "1: version must be 1, not 2",
@@ -319,6 +314,44 @@ BAD = {
     "bad_alias_bomb.yaml": (
         "10:9: alias *f makes the aliases repeat more than 1,000,000 values in all "
         "(aliases of aliases multiply: a 'billion laughs')"
+    ),
+    # Issue 12: defaults, query, free tags, expectations, and "did you mean" for values as well as keys.
+    "bad_defaults_id.yaml": "3: defaults cannot hold 'id': every probe names its own",
+    "bad_defaults_value.yaml": "3: defaults: method 'FECTH' is not one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS",
+    "bad_query_value.yaml": (
+        "8: probe 'gateway': query 'params' must have a text value (or a list of them), not a mapping"
+    ),
+    "bad_tag_typo.yaml": (
+        "6: probe 'policies': tag 'regoin', did you mean 'region'? "
+        "(a tag of your own needs a name further from region, surface, cost)"
+    ),
+    "bad_tag_value.yaml": "8: probe 'policies': tag 'team' must have a text value, like team: payments, not a list",
+    "bad_auth_typo.yaml": (
+        "6: probe 'policies': auth 'kye' is not one of none, cookies, console-token, key, {key: STYLE}, "
+        "{key: [STYLE, ...]}, with STYLE one of bearer, x-api-key, x-dashscope-api-key; did you mean 'key'?"
+    ),
+    "bad_key_style_typo.yaml": (
+        "6: probe 'policies': key style 'barer' is not one of bearer, x-api-key, x-dashscope-api-key; "
+        "did you mean 'bearer'?"
+    ),
+    "bad_expect_class_typo.yaml": (
+        f"6: probe 'policies': expect.class 'notfound' is not one of {CLASSES}; did you mean 'not_found'?"
+    ),
+    "bad_expect_header_secret.yaml": (
+        "8: probe 'dashboard': expect.headers 'set-cookie' can only be expected absent or present: "
+        "its values are credentials"
+    ),
+    "bad_expect_header_regex.yaml": (
+        "8: probe 'policies': expect.headers 'content-type' regex 'json(' is invalid: "
+        "missing ), unterminated subpattern at position 4"
+    ),
+    "bad_expect_body_key.yaml": "7: probe 'policies': unknown key 'contians' in expect.body, did you mean 'contains'?",
+    "bad_expect_json_path.yaml": (
+        "8: probe 'policies': expect.body.json path 'data..code' must be keys joined by '.', like data.code"
+    ),
+    "bad_broken_needed_probe.yaml": (
+        "5: probe 'dashboard': method 'GETT' is not one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS; "
+        "did you mean 'GET'?"
     ),
 }
 

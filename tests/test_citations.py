@@ -18,7 +18,8 @@ CATALOGUE = ROOT / "probes.yaml"
 
 # docs/vendor.md's one anchor scheme: explicit `<a id="..."></a>` tags, never heading-derived ids.
 _ANCHOR = re.compile(r'<a id="([^"]+)"></a>')
-_CITATION = re.compile(r"docs/vendor\.md#([A-Za-z0-9_-]+)")
+# A citation cut short by a report's cap ("docs/vendor.md#s…") is not a citation.
+_CITATION = re.compile(r"docs/vendor\.md#([A-Za-z0-9_-]+)(?![A-Za-z0-9_-]*…)")
 # On a line that cites docs/vendor.md, a further `#name` is shorthand for another anchor of the same page
 # ("docs/vendor.md#shapes, #errors-console"). Issue numbers (#612) start with a digit and are not anchors.
 _SHORTHAND = re.compile(r"(?<![\w/&#])#([a-z][a-z0-9-]*)")
@@ -35,7 +36,14 @@ _OUTSIDE = re.compile(
     r"|\(f\)\s*item|\bf item \d|\bsection \(?[a-g]\)?[ ,]"
 )
 # Files that must cite only docs/vendor.md or public URLs.
-_VENDOR_FACTS = ("probes.yaml", "prober/vendor.py", "prober/quota.py", "prober/replica/*.py", "prober/demo.py")
+_VENDOR_FACTS = (
+    "probes.yaml",
+    "prober/vendor.py",
+    "prober/shapes.py",
+    "prober/quota.py",
+    "prober/replica/**/*.py",
+    "prober/demo.py",
+)
 
 
 def anchors() -> list[str]:

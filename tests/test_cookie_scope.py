@@ -21,8 +21,8 @@ from prober.cookies import Cookie, Jar, browsers, chromium, firefox, rawheader, 
 from prober.credentials import CookieSource, load_jar, resolve
 from prober.errors import CredentialError
 from prober.redact import Secret
+from tests.cli import prober
 from tests.conftest import Server, start_server
-from tests.test_cli import prober
 from tests.test_cookie_sources import chrome_time, chromium_db, encrypt, firefox_db, hashed, mozlz4
 
 LATER = time.time() + 86_400

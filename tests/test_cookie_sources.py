@@ -93,7 +93,7 @@ def mozlz4(payload: bytes) -> bytes:
     if length >= 15:
         rest = length - 15
         extra = b"\xff" * (rest // 255) + bytes([rest % 255])
-    return b"mozLz40\x00" + struct.pack("<I", length) + bytes([token]) + extra + payload
+    return firefox.MOZLZ4 + struct.pack("<I", length) + bytes([token]) + extra + payload
 
 
 def test_firefox_database_seconds_milliseconds_and_session_store(tmp_path: Path) -> None:
@@ -135,10 +135,16 @@ def test_firefox_database_held_by_a_writer_is_read_from_a_copy(tmp_path: Path) -
         holder.close()
 
 
-def test_lz4_block_with_overlapping_match() -> None:
-    # "ab" as literals, then a match of length 6 at offset 2 ("ababab"), then literal "c" as the last sequence.
-    block = bytes([0x22]) + b"ab" + struct.pack("<H", 2) + bytes([0x10]) + b"c"
-    assert firefox.lz4_block(block, 9) == b"ababababc"
+def test_lz4_blocks_round_trip_and_a_wrong_size_is_refused() -> None:
+    import lz4.block
+
+    data = b'{"cookies": [' + b'{"name": "cna", "value": "x"}, ' * 200 + b"{}]}"
+    block = lz4.block.compress(data, store_size=False)
+    assert firefox.lz4_block(block, len(data)) == data
+    with pytest.raises(ValueError, match="corrupt LZ4 block"):
+        firefox.lz4_block(block, len(data) - 1)
+    with pytest.raises(ValueError, match="corrupt LZ4 block"):
+        firefox.lz4_block(block[:-5], len(data))
 
 
 # --- Chromium ------------------------------------------------------------------------------------------------
@@ -441,7 +447,7 @@ BAD_FILES = {
     "bad_json_syntax.json": ":2:13: not valid JSON (Expecting value)",
     "bad_netscape_fields.txt": ":2: not a Netscape cookie line (5 tab-separated fields, expected 7)",
     "bad_other_tables.sqlite": "SQLite database with tables notes, tags: not a Firefox or Chromium cookie store",
-    "bad_session_store.jsonlz4": "corrupt session store (literals run past the end)",
+    "bad_session_store.jsonlz4": "corrupt session store (corrupt LZ4 block)",
     "bad_truncated.sqlite": "the SQLite database is corrupt (database disk image is malformed)",
     "bad_unknown_text.txt": "unknown cookie format (2 lines of text: no cookies.txt line, JSON or Cookie header)",
 }
@@ -569,7 +575,7 @@ def test_text_parsers_raise_only_credential_error(parser: str, text: str) -> Non
 @given(
     data=st.binary(max_size=300)
     | st.binary(max_size=2000).map(lambda b: snapshot.MAGIC + b)
-    | st.binary(max_size=200).map(lambda b: b"mozLz40\x00" + b)
+    | st.binary(max_size=200).map(lambda b: firefox.MOZLZ4 + b)
     | json_values.map(lambda v: json.dumps(v).encode())
     | st.text().map(str.encode)
 )

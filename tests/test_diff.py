@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from prober import serial
-from prober.diff import CLASS_MEANINGS, Change, ChangeKind, Comparison, compare
+from prober.diff import CLASS_MEANINGS, compare
 from prober.model import (
+    Change,
+    ChangeKind,
+    Comparison,
     Hop,
     Outcome,
     OutcomeClass,
@@ -216,20 +220,6 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any], str, list[tuple[ChangeKin
             (ChangeKind.CLASS, "not_found", "dns_error", "not_found → dns_error: the host name no longer resolves"),
         ],
     ),
-    (
-        "skipped compares only the class",
-        {},
-        {"klass": OutcomeClass.SKIPPED, "status": None, "rate_limits": LIMITS},
-        "api",
-        [
-            (
-                ChangeKind.CLASS,
-                "not_found",
-                "skipped",
-                "not_found → skipped: the probe was skipped this time, so nothing was compared",
-            )
-        ],
-    ),
 ]
 
 
@@ -378,8 +368,25 @@ def test_json_is_stable_and_complete() -> None:
     text = changes.json(_example())
     assert text == changes.json(_example())
     data = json.loads(text)
-    assert list(data) == ["old_started_at", "new_started_at", "summary", "added", "removed", "changes"]
-    assert data["summary"] == {"changes": 4, "changed_probes": 2, "added": 0, "removed": 1, "unchanged": 0}
+    assert list(data) == [
+        "old_started_at",
+        "new_started_at",
+        "summary",
+        "environment",
+        "added",
+        "removed",
+        "changes",
+        "not_compared",
+    ]
+    assert data["summary"] == {
+        "changes": 4,
+        "changed_probes": 2,
+        "added": 0,
+        "removed": 1,
+        "unchanged": 0,
+        "not_compared": 0,
+    }
+    assert data["environment"] == data["not_compared"] == []
     assert data["removed"] == ["gone|piped"]
     assert data["changes"][0] == {
         "probe_id": "coding-intl-compatible-usage",
@@ -389,3 +396,155 @@ def test_json_is_stable_and_complete() -> None:
         "label": "404 → 200: the endpoint now exists",
     }
     assert "→" in text  # written as UTF-8, not \u escapes
+
+
+# --------------------------------------------------------------------------------------------------
+# Issue 14: skipped probes are not compared; environment differences come first
+# --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "why"),
+    [
+        ({}, {"klass": OutcomeClass.SKIPPED, "status": None}, "skipped in the new sweep: None: x"),
+        ({"klass": OutcomeClass.SKIPPED, "status": None}, OK_200, "skipped in the old sweep: None: x"),
+        (
+            {"klass": OutcomeClass.SKIPPED, "status": None},
+            {"klass": OutcomeClass.SKIPPED, "status": None},
+            "skipped in both sweeps: None: x",
+        ),
+        (
+            {"klass": OutcomeClass.UNMODELLED, "status": 501},
+            {"klass": OutcomeClass.SKIPPED, "status": None},
+            "unmodelled in the old sweep: 501: x; skipped in the new sweep: None: x",
+        ),
+    ],
+)
+def test_a_probe_skipped_or_unmodelled_on_a_side_is_not_compared(
+    old: dict[str, Any], new: dict[str, Any], why: str
+) -> None:
+    result = one(outcome(**old), outcome(**new, rate_limits=LIMITS))
+    assert result.changes == ()
+    assert result.not_compared == (("p", why),)
+    assert result.unchanged_count == 0
+    assert changes.count_line(result) == "0 changes in 0 probes; 0 added, 0 removed, 0 unchanged, 1 not compared."
+    assert "Not compared (skipped or unmodelled on a side: nothing to compare):" in changes.markdown(result)
+    assert f"- `p`: {why}" in changes.markdown(result)
+
+
+KEY_A = "sk-sp-… (38 chars, fingerprint sha256:aaaaaaaaaa)"
+KEY_B = "sk-sp-… (38 chars, fingerprint sha256:bbbbbbbbbb)"
+INTL = "INTL passport session: passport cookies login_aliyunid_pk without login_aliyunid_ticket"
+CN = "CN ticket session: login_aliyunid_ticket present"
+
+
+def _env(**rows: str) -> tuple[tuple[str, str], ...]:
+    base = {
+        "Tool": "prober 0.1.0",
+        "Catalogue": "probes.yaml (sha256 0123456789abcdef)",
+        "Probes": "79",
+        "Selection": "all",
+        "API key": f"{KEY_A} from env DASHSCOPE_API_KEY",
+        "Console token": "none",
+        "Cookies": "Netscape cookies.txt, 8 cookies",
+        "Connect-to": "none",
+        "Proxy": "none",
+        "Billable probes": "skipped",
+    }
+    pairs = [(k, v) for k, v in (base | rows).items() if v != "-"]
+    pairs.insert(7, ("Cookie verdict", rows.get("verdict", INTL)))
+    return tuple((k, v) for k, v in pairs if k != "verdict")
+
+
+def test_the_same_key_from_another_source_is_the_same_environment() -> None:
+    from prober.diff import environment_differences
+
+    same = environment_differences(_env(), _env(**{"API key": f"{KEY_A} from file (--key-file)", "Probes": "3"}))
+    assert same == ()
+
+
+def test_every_environment_fact_that_makes_a_comparison_suspect_is_named() -> None:
+    from prober.diff import environment_differences
+
+    new = _env(
+        **{
+            "API key": f"{KEY_B} from env DASHSCOPE_API_KEY",
+            "Console token": "other… (38 chars, fingerprint sha256:cccccccccc) from bl config",
+            "verdict": CN,
+            "Catalogue": "probes.yaml (sha256 fedcba9876543210)",
+            "Selection": "--select region=cn",
+            "Billable probes": "sent",
+            "Tool": "prober 0.2.0",
+            "Connect-to": "::127.0.0.1:8443",
+            "Proxy": "HTTPS_PROXY from the environment",
+        }
+    )
+    found = environment_differences(_env(), new)
+    assert [(d.name, d.before, d.after) for d in found] == [
+        ("API key", KEY_A, KEY_B),
+        ("Console token", "none", "other… (38 chars, fingerprint sha256:cccccccccc)"),
+        ("Cookie verdict", "INTL passport session", "CN ticket session"),
+        ("Catalogue", "sha256 0123456789abcdef", "sha256 fedcba9876543210"),
+        ("Selection", "all", "--select region=cn"),
+        ("Billable probes", "skipped", "sent"),
+        ("Tool", "prober 0.1.0", "prober 0.2.0"),
+        ("Connect-to", "none", "::127.0.0.1:8443"),
+        ("Proxy", "none", "HTTPS_PROXY from the environment"),
+    ]
+    assert found[0].label == "another key (or none): answers depend on whose key it is"
+    # No cookies at all is a verdict of its own; a row an older report lacks is not compared.
+    gone = environment_differences(_env(), _env(Cookies="none", Selection="-"))
+    assert [(d.name, d.before, d.after) for d in gone] == [("Cookie verdict", "INTL passport session", "no cookies")]
+
+
+def test_a_diff_of_sweeps_with_different_keys_warns_before_its_table() -> None:
+    from prober.report import terminal
+
+    p = probe("p")
+    old = replace(sweep((p, outcome())), environment=_env())
+    new = replace(
+        sweep((p, outcome(**OK_200)), started=NEW_START),
+        environment=_env(**{"API key": f"{KEY_B} from env DASHSCOPE_API_KEY"}),
+    )
+    result = compare(old, new)
+    assert [d.name for d in result.environment] == ["API key"]
+    text = terminal.comparison(result)
+    assert text.index("Warning: the sweeps ran in different environments") < text.index("Changes since")
+    assert "  - API key: another key (or none)" in text and "sha256:aaaaaaaaaa)" in text
+    md = changes.markdown(result)
+    assert md.index("**The sweeps ran in different environments**") < md.index("| Probe | Change |")
+    assert "- API key: `sk-sp-… (38 chars, fingerprint sha256:aaaaaaaaaa)` → `sk-sp-… (38 chars" in md
+    again = serial.load_comparison(serial.dump_comparison(result))
+    assert again == result
+
+
+def test_a_comparison_stored_before_issue_14_reads_back_and_renders_as_written() -> None:
+    stored = serial.dump_comparison(_example())
+    for key in ("environment", "not_compared"):
+        del stored[key]
+    del stored["summary"]["not_compared"]
+    loaded = serial.load_comparison(stored)
+    assert loaded == _example()
+    assert "not compared" not in changes.markdown(loaded) and "environments" not in changes.markdown(loaded)
+
+
+def test_prober_diff_of_sweeps_made_with_different_keys_warns_first(tmp_path: Path) -> None:
+    from tests.cli import prober
+
+    p = probe("p")
+    old, new = tmp_path / "old.json", tmp_path / "new.json"
+    old.write_text(json.dumps(serial.dump(replace(sweep((p, outcome())), environment=_env()))))
+    other = _env(**{"API key": f"{KEY_B} from env DASHSCOPE_API_KEY"})
+    new.write_text(json.dumps(serial.dump(replace(sweep((p, outcome()), started=NEW_START), environment=other))))
+    result = prober("diff", str(old), str(new))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("Warning: the sweeps ran in different environments")
+    assert lines[1] == "  - API key: another key (or none): answers depend on whose key it is"
+    warning = " ".join(line.strip() for line in lines[2 : lines.index("Changes since 2026-01-01T00:00:00Z")]).strip()
+    assert warning == f"{KEY_A} → {KEY_B}"
+    md = prober("diff", str(old), str(new), "--format", "md").stdout
+    assert md.index("**The sweeps ran in different environments**") < md.index("No changes.")
+    assert json.loads(prober("diff", str(old), str(new), "--format", "json").stdout)["environment"][0]["name"] == (
+        "API key"
+    )

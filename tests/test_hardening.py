@@ -30,6 +30,7 @@ from prober.model import Outcome, OutcomeClass, Probe, Tags
 from prober.probe import Settings
 from prober.redact import Redactor
 from prober.runner import Options, run
+from tests.cli import prober
 from tests.conftest import ROOT_HOSTS, Server, start_server
 
 
@@ -329,21 +330,15 @@ probes:
 """
 
 
-def _prober(*args: str, **kw: Any) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "prober", *args], capture_output=True, text=True, timeout=60, check=False, **kw
-    )
-
-
 def test_check_rejects_a_key_bound_for_a_foreign_host_unless_allowed(tmp_path: Path) -> None:
     catalogue = tmp_path / "probes.yaml"
     catalogue.write_text(KEY_TO_ELSEWHERE)
-    refused = _prober("check", str(catalogue))
+    refused = prober("check", str(catalogue))
     assert refused.returncode == 2
     assert "would send the API key to api.example.test" in refused.stderr
     assert "--allow-key-host api.example.test" in refused.stderr
-    assert _prober("check", str(catalogue), "--allow-key-host", "example.test").returncode == 0
-    run = _prober("run", str(catalogue), "--out", str(tmp_path / "r"), env={"DASHSCOPE_API_KEY": "sk-" + "x" * 30})
+    assert prober("check", str(catalogue), "--allow-key-host", "example.test").returncode == 0
+    run = prober("run", str(catalogue), "--out", str(tmp_path / "r"), env={"DASHSCOPE_API_KEY": "sk-" + "x" * 30})
     assert run.returncode == 2 and not (tmp_path / "r").exists()
 
 
@@ -393,6 +388,7 @@ def test_interrupt_writes_the_finished_probes_marked_incomplete(
             str(out),
             "--timeout",
             "60",
+            "--no-credentials",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -37,12 +37,13 @@ from prober.model import (
     Probe,
     Quota,
     QuotaWindow,
+    Shape,
     Sweep,
     Tags,
     Timings,
     VendorError,
 )
-from prober.report import Format, changes, junit, markdown, renderer
+from prober.report import Format, changes, junit, markdown, renderer, ticket
 from prober.report.text import code, prose
 
 XSD = Path(__file__).parent / "data" / "junit.xsd"
@@ -105,6 +106,7 @@ FORBIDDEN_OUTSIDE_CODE = [
 ]
 
 _MD = MarkdownIt("commonmark").enable("table").enable("strikethrough")
+HEADINGS = ["Findings", "Environment", "Summary", "Changes", "Results", "Probes"]
 
 
 def _sweep(text: str, stamp: str | None = None) -> Sweep:
@@ -155,7 +157,7 @@ def _sweep(text: str, stamp: str | None = None) -> Sweep:
             content_type=text,
             body_excerpt=f"{text}\n{text}",
             body_bytes=9,
-            vendor_error=VendorError(text, text, text, text),
+            vendor_error=VendorError(Shape.TEXT, text, text, text),  # a shape is an enum, never server text
             quota=Quota(text, text, (QuotaWindow(text, 1, 2, text),)),
             error=text,
             expected=False,
@@ -198,7 +200,7 @@ def _check(rendered: str, benign: str, text: str) -> None:
     # (Blank text leaves the description paragraph out: a difference, but not one a server can choose.)
     if text.strip():
         assert _shape(tokens) == _shape(expected)
-    assert [h.split(" ")[0] for h in _headings(tokens)] == ["Environment", "Summary", "Changes", "Results", "Probes"]
+    assert [h.split(" ")[0] for h in _headings(tokens)] == HEADINGS
     # Inline, only plain text and code spans: no link, image, HTML, emphasis, strikethrough or line break.
     inline = {child.type for t in tokens if t.type == "inline" for child in t.children or []}
     assert inline <= {"text", "code_inline"}, inline
@@ -236,12 +238,29 @@ def test_job_summary_and_changes_keep_their_structure(text: str) -> None:
             assert fragment not in outside, (fragment, outside)
 
 
+@pytest.mark.parametrize("text", HOSTILE)
+def test_the_ticket_keeps_its_structure_and_its_only_html_is_its_own(text: str) -> None:
+    from tests.test_ticket import OWN_HTML, check_gfm
+
+    rendered, benign = ticket.render(_sweep(text)), ticket.render(_sweep("benign"))
+    tokens = check_gfm(rendered)  # right cell counts, only prober's <details>, only text and code inline
+    if text.strip():
+        assert _shape(tokens) == _shape(_MD.parse(benign))
+    outside = _outside_code(tokens)
+    for fragment in FORBIDDEN_OUTSIDE_CODE:
+        assert fragment not in outside, (fragment, outside)
+    html = [t.content for t in tokens if t.type == "html_block"]
+    assert html and all(OWN_HTML.fullmatch(block) for block in html)
+    # The probe id in a <summary> is escaped HTML inside <code>: no tag, entity or mention of its own.
+    assert all(inert.is_inert(block, multiline=True) for block in html)
+
+
 def test_the_markdown_report_has_exactly_its_own_headings() -> None:
     tokens = _MD.parse(markdown.render(_sweep(HOSTILE[0])))
     levels = [t.tag for t in tokens if t.type == "heading_open"]
-    assert levels == ["h1", "h2", "h2", "h2", "h2", "h2", "h3", "h3"]
-    assert _headings(tokens)[0] == "Environment"
-    assert [h.split(" ")[0] for h in _headings(tokens)] == ["Environment", "Summary", "Changes", "Results", "Probes"]
+    assert levels == ["h1", "h2", "h2", "h2", "h2", "h2", "h2", "h3", "h3"]
+    assert _headings(tokens)[0] == "Findings"
+    assert [h.split(" ")[0] for h in _headings(tokens)] == HEADINGS
 
 
 @pytest.mark.parametrize(

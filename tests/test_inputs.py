@@ -12,7 +12,6 @@ import socket
 import sqlite3
 import stat
 import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import replace
@@ -25,10 +24,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from prober import catalogue, credentials, inputs, serial, store
+from prober.catalogue import reader
 from prober.cli import main
 from prober.cookies import snapshot
 from prober.errors import CatalogueError, CredentialError, ReportError
 from prober.report import Format
+from tests.cli import prober
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).parent / "data"
@@ -36,19 +37,6 @@ GOLDEN = DATA / "golden" / "report.json"
 BOMB = DATA / "catalogues" / "bad_alias_bomb.yaml"
 KEY = "sk-sp-0123456789abcdefABCDEF0123456789"
 ZERO = Path("/dev/zero")  # an endless character device
-
-
-def prober(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DASHSCOPE_API_KEY", "ALIBABA_CODING_PLAN_API_KEY")}
-    return subprocess.run(
-        [sys.executable, "-m", "prober", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd or ROOT,
-        timeout=30,
-        check=False,
-    )
 
 
 def one_line_exit_2(result: subprocess.CompletedProcess[str]) -> str:
@@ -222,7 +210,7 @@ def test_a_cookie_database_is_copied_only_when_regular_and_bounded(tmp_path: Pat
 def test_a_firefox_session_store_may_not_claim_gigabytes() -> None:
     from prober.cookies import firefox
 
-    header = b"mozLz40\x00" + (4 * inputs.COOKIE_LIMIT + 1).to_bytes(4, "little")
+    header = firefox.MOZLZ4 + (4 * inputs.COOKIE_LIMIT + 1).to_bytes(4, "little")
     with pytest.raises(CredentialError, match="more than 256 MiB"):
         firefox.read_session(header + b"\x00", "recovery.jsonlz4")
 
@@ -245,7 +233,7 @@ def test_a_billion_laughs_is_refused_by_check_in_one_located_line() -> None:
 @pytest.mark.timeout(20)
 def test_the_pure_python_composer_refuses_it_too(monkeypatch: pytest.MonkeyPatch) -> None:
     # libyaml composes when installed; PyYAML's own loader is the fallback, and the limit holds for both.
-    monkeypatch.setattr(catalogue, "_FAST", yaml.SafeLoader)
+    monkeypatch.setattr(reader, "_FAST", yaml.SafeLoader)
     with pytest.raises(CatalogueError) as caught:
         catalogue.load(BOMB)
     assert caught.value.message == _BOMB_MESSAGE
@@ -269,10 +257,10 @@ def test_merge_keys_of_merge_keys_are_refused_before_they_are_flattened() -> Non
 def test_aliases_within_the_limit_still_read(monkeypatch: pytest.MonkeyPatch) -> None:
     probe = "  - {{id: p{0}, description: d, url: 'https://x.aliyuncs.com/{0}', tags: *t, source: s}}"
     text = "version: 1\nt: &t {region: intl, surface: api}\nprobes:\n" + "\n".join(probe.format(n) for n in range(5))
-    monkeypatch.setattr(catalogue, "ALIAS_LIMIT", 20)  # each *t repeats 5 values: a mapping and four scalars
+    monkeypatch.setattr(reader, "ALIAS_LIMIT", 20)  # each *t repeats 5 values: a mapping and four scalars
     with pytest.raises(CatalogueError, match=r"probes\.yaml:8:\d+: alias \*t makes the aliases repeat more than 20"):
         catalogue.parse(text)
-    monkeypatch.setattr(catalogue, "ALIAS_LIMIT", 25)
+    monkeypatch.setattr(reader, "ALIAS_LIMIT", 25)
     with pytest.raises(CatalogueError, match="unknown key 't'"):  # read to the end: only the key is wrong
         catalogue.parse(text)
 
@@ -414,10 +402,10 @@ def test_a_failed_render_leaves_no_empty_claimed_file(tmp_path: Path, monkeypatc
 
     real = prober.report.renderer
 
-    def failing(fmt: Format) -> Any:
+    def failing(fmt: Format, *args: Any) -> Any:
         if fmt is Format.JSON:
             raise RuntimeError("render failed")
-        return real(fmt)
+        return real(fmt, *args)
 
     monkeypatch.setattr(prober.report, "renderer", failing)
     with pytest.raises(RuntimeError):

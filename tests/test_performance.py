@@ -25,8 +25,8 @@ from prober.model import Catalogue, Hop, Outcome, OutcomeClass, Sweep, Timings
 from prober.plan import Plan
 from prober.probe import Settings
 from prober.redact import Redactor, Secret
-from prober.replica import behaviours
 from prober.replica import server as replica_server
+from prober.replica.behaviours import common
 from prober.report import json as json_report
 from prober.report import markdown
 from prober.runner import Options
@@ -71,7 +71,7 @@ def test_check_imports_no_http_stack() -> None:
 # --- connection reuse ----------------------------------------------------------------------------------------
 
 
-def _generated(count: int, host: str = behaviours.DASHSCOPE_INTL, path: str = "/api/v1/policies") -> str:
+def _generated(count: int, host: str = common.DASHSCOPE_INTL, path: str = "/api/v1/policies") -> str:
     lines = ["version: 1", "probes:"]
     lines += [
         f'  - {{id: p-{n:05d}, description: generated, method: GET, url: "https://{host}{path}?n={n}", '

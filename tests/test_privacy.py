@@ -9,7 +9,8 @@ import signal
 from pathlib import Path
 
 from prober import sweep
-from tests.test_cli import prober
+from prober.report import Format
+from tests.cli import prober
 
 CATALOGUE = """\
 version: 1
@@ -30,16 +31,21 @@ def test_reports_carry_no_paths_user_names_or_proxy_hosts(tmp_path: Path) -> Non
     key_file.write_text("sk-sp-" + "q" * 32 + "\n")
     catalogue = home / "my-probes.yaml"
     catalogue.write_text(CATALOGUE)
+    jar = home / "alice-cookies.txt"
+    jar.write_text(".alibabacloud.com\tTRUE\t/\tTRUE\t0\tlogin_aliyunid_pk\tprivacy-test-value-0001\n")
     out = tmp_path / "reports"
+    every = ",".join(f.value for f in Format)  # every report form, the ticket included (issue 13)
     result = prober(
         "run",
         str(catalogue),
         "--key-file",
         str(key_file),
+        "--cookies",
+        str(jar),
         "--out",
         str(out),
         "--format",
-        "md,json,junit",
+        every,
         "--timeout",
         "3",
         "--fail-on",
@@ -52,7 +58,10 @@ def test_reports_carry_no_paths_user_names_or_proxy_hosts(tmp_path: Path) -> Non
     )
     assert result.returncode in (0, 4), result.stderr
     texts = {p.name: p.read_text() for p in out.iterdir()}
-    assert len(texts) == 3
+    assert len(texts) == len(Format)
+    report = next(p for p in out.iterdir() if p.name.endswith(".json"))
+    for fmt in Format:  # and as `prober render` prints them
+        texts[f"render --format {fmt.value}"] = prober("render", str(report), "--format", fmt.value).stdout
     for name, text in texts.items():
         for private in (
             str(tmp_path),
@@ -61,10 +70,11 @@ def test_reports_carry_no_paths_user_names_or_proxy_hosts(tmp_path: Path) -> Non
             "secret-intranet",
             "10.1.2.3",
             platform.release(),
+            "alice-cookies",
         ):
             assert private not in text, f"{private!r} in {name}"
-    report = next(t for n, t in texts.items() if n.endswith(".md"))
-    assert "from file (`--key-file`)" in report and "`https_proxy` (http)" in report and "`no_proxy`" in report
+    report_md = next(t for n, t in texts.items() if n.endswith(".md") and not n.endswith(".ticket.md"))
+    assert "from file (`--key-file`)" in report_md and "`https_proxy` (http)" in report_md and "`no_proxy`" in report_md
 
 
 def test_a_signal_while_reports_are_written_is_noted_not_fatal() -> None:

@@ -282,20 +282,6 @@ def test_summary(value: Quota, expected: str) -> None:
     assert quota.summary(value) == expected
 
 
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        pytest.param('{"a": "{\\"b\\": 1}"}', {"a": {"b": 1}}, id="embedded-object"),
-        pytest.param('{"a": "{not json}"}', {"a": "{not json}"}, id="braces-but-not-json"),
-        pytest.param('{"a": "plain"}', {"a": "plain"}, id="plain-string"),
-        pytest.param("not json", None, id="not-json"),
-        pytest.param("[" * 100_000, None, id="deep-nesting"),
-    ],
-)
-def test_decode(text: str, expected: object) -> None:
-    assert quota.decode(text) == expected
-
-
 _JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
     lambda inner: (

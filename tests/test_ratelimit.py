@@ -54,8 +54,8 @@ DASHSCOPE_HEADERS = (
         ),
     ],
 )
-def test_select(headers: Pairs, expected: Pairs) -> None:
-    assert ratelimit.select(headers) == expected
+def test_rate_limit_headers(headers: Pairs, expected: Pairs) -> None:
+    assert ratelimit.HEADERS.pick(headers) == expected
 
 
 @pytest.mark.parametrize(
@@ -99,6 +99,6 @@ def test_summary(pairs: Pairs, expected: str | None) -> None:
 
 @given(st.lists(st.tuples(st.text(max_size=30), st.text(max_size=30)), max_size=10))
 def test_never_raises(headers: list[tuple[str, str]]) -> None:
-    picked = ratelimit.select(headers)
+    picked = ratelimit.HEADERS.pick(headers)
     assert all(name == name.lower() for name, _ in picked)
     assert (ratelimit.summary(picked) is None) == (not picked)

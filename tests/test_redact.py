@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from prober.redact import MASKED, REDACTED, Redactor, Secret, normalise, personal, secret_like
+from prober.redact import MASKED, REDACTED, Redactor, Secret, normalise, personal, secret_like, shape
 
 KEY = "sk-sp-0123456789abcdefABCDEF0123456789"
 COOKIE = "Ab3d+Ef9h/Ij=Kl&Mn?Op"  # a cookie value with every character URL and JSON encoders touch
@@ -150,3 +150,26 @@ def test_scrubbing_costs_the_same_with_3000_secrets_as_with_3() -> None:
     small, big = Redactor(few), Redactor(many)
     assert small.text(text) == big.text(text)  # also builds both automatons before counting
     assert _calls(lambda: big.text(text)) == _calls(lambda: small.text(text))
+
+
+def test_secret_repr_never_shows_the_value() -> None:
+    s = Secret(KEY)
+    assert KEY not in repr(s) and KEY not in str(s) and KEY not in f"{s}" and KEY not in repr([s])
+
+
+@pytest.mark.parametrize(
+    ("key", "prefix"),
+    [
+        (KEY, "sk-sp-"),
+        ("sk-ws-" + "a" * 109, "sk-ws-"),
+        ("sk-" + "b" * 32, "sk-"),
+        ("custom-token-value-42", "other"),
+    ],
+)
+def test_key_shape_shows_prefix_class_length_and_hash_only(key: str, prefix: str) -> None:
+    s = shape(key)
+    assert (s.prefix, s.length) == (prefix, len(key))
+    described = s.describe()
+    body = key[len(prefix) :] if prefix != "other" else key
+    assert body not in described
+    assert s.fingerprint.startswith("sha256:") and len(s.fingerprint) == 17

@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import socket
 import ssl
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 import pytest
-import yaml
 from aiohttp.abc import AbstractResolver, ResolveResult
 
+from prober import catalogue
+from prober.model import Auth, Probe
 from prober.replica import behaviours
-from prober.replica.behaviours import HOSTS
+from prober.replica.behaviours import HOSTS, common
 from prober.replica.server import Replica, start
 
 CATALOGUE = Path(__file__).resolve().parent.parent / "probes.yaml"
@@ -216,7 +215,7 @@ def test_intl_passport_cookies_are_redirected_to_passport_in_the_612_reading(tmp
         target = urlsplit(location)
         assert target.scheme == "https"
         assert target.hostname == "passport.alibabacloud.com"
-        assert parse_qs(target.query)[behaviours.LOGIN_RETURN_PARAM] == [url]
+        assert parse_qs(target.query)[common.LOGIN_RETURN_PARAM] == [url]
         async with session.get(location) as response:
             assert response.status == 200
             page = await response.text()
@@ -328,28 +327,11 @@ def test_unknown_paths_are_unmodelled_not_invented(tmp_path: Path) -> None:
 # ----------------------------------------------------------------------------------------------------
 
 
-def expand(entries: list[dict[str, Any]]) -> Iterator[tuple[str, dict[str, Any], str, str | None]]:
-    """(id, entry, url, key style) for every probe after hosts: and key-style expansion."""
-    for entry in entries:
-        hosts = entry.get("hosts") or [None]
-        auth = entry.get("auth", "none")
-        styles: list[str | None]
-        if isinstance(auth, dict):
-            style = auth["key"]
-            styles = list(style) if isinstance(style, list) else [style]
-        else:
-            styles = ["bearer"] if auth == "key" else [None]
-        for host in hosts:
-            url = entry["url"].replace("{host}", host) if host else entry["url"]
-            for style in styles:
-                probe_id = entry["id"] + (f"/{host}" if host else "") + (f"/{style}" if len(styles) > 1 else "")
-                yield probe_id, entry, url, style
-
-
-def catalogue_probes() -> list[tuple[str, dict[str, Any], str, str | None]]:
-    document = yaml.safe_load(CATALOGUE.read_text())
-    assert document["version"] == 1
-    return list(expand(document["probes"]))
+def catalogue_probes() -> list[tuple[str, Probe, str, str | None]]:
+    """(id, probe, url, key style) for every probe of the shipped catalogue, as prober reads it (defaults, query
+    maps and expansion included)."""
+    loaded = catalogue.load(CATALOGUE)
+    return [(p.id, p, p.url, p.key_style.value if p.key_style else None) for p in loaded.probes]
 
 
 def test_catalogue_hosts_are_all_served() -> None:
@@ -364,28 +346,23 @@ def test_catalogue_ids_are_unique_after_expansion() -> None:
 
 def test_catalogue_starts_with_the_612_table() -> None:
     first = catalogue_probes()[: len(TABLE_612)]
-    assert [(url, entry["expect"]["status"]) for _, entry, url, _ in first] == [
+    assert [(url, list(probe.expect.statuses) if probe.expect else None) for _, probe, url, _ in first] == [
         (url, [status]) for url, status in TABLE_612
     ]
 
 
-def request_parts(entry: dict[str, Any], style: str | None) -> tuple[dict[str, str], str | None]:
+def request_parts(probe: Probe, style: str | None) -> tuple[dict[str, str], str | None]:
     """Headers (credentials included, as the runner will attach them) and the encoded body of one probe."""
-    headers = {str(name): str(value) for name, value in (entry.get("headers") or {}).items()}
-    if style is not None:
+    headers = dict(probe.headers)
+    if probe.auth is Auth.KEY and style is not None:
         name, value = KEY_HEADERS[style]
         headers[name] = value
-    elif entry.get("auth") == "cookies":
+    elif probe.auth is Auth.COOKIES:
         headers["Cookie"] = cookie_header(INTL_PASSPORT_COOKIES)
-    content = entry.get("body")
-    if content is None:
+    if probe.body is None:
         return headers, None
-    if "json" in content:
-        headers["Content-Type"] = "application/json"
-        return headers, json.dumps(content["json"])
-    headers["Content-Type"] = "application/x-www-form-urlencoded"
-    form = {k: v if isinstance(v, str) else json.dumps(v) for k, v in content["form"].items()}
-    return headers, urlencode(form)
+    headers["Content-Type"] = probe.body.kind.content_type
+    return headers, probe.body.text
 
 
 def test_every_catalogue_probe_gets_a_modelled_answer(tmp_path: Path) -> None:
@@ -393,17 +370,17 @@ def test_every_catalogue_probe_gets_a_modelled_answer(tmp_path: Path) -> None:
 
     async def scenario(replica: Replica, session: aiohttp.ClientSession) -> None:
         unmodelled = set()
-        for probe_id, entry, url, style in catalogue_probes():
-            headers, body = request_parts(entry, style)
+        for probe_id, probe, url, style in catalogue_probes():
+            headers, body = request_parts(probe, style)
             async with session.request(
-                entry["method"], url, headers=headers, data=body, allow_redirects=False
+                probe.method, url, headers=headers, data=body, allow_redirects=False
             ) as response:
                 await response.read()
                 assert response.headers["x-replica-behaviour"] != "unmodelled", probe_id
                 if response.status == 501:
-                    unmodelled.add(entry["id"])
-                elif "status" in entry.get("expect", {}):
-                    assert response.status in entry["expect"]["status"], probe_id
+                    unmodelled.add(probe_id.split("/")[0])
+                elif probe.expect is not None and probe.expect.statuses:
+                    assert response.status in probe.expect.statuses, probe_id
         assert unmodelled == DOCUMENTED_UNKNOWNS
 
     run(tmp_path, scenario)

@@ -12,7 +12,8 @@ from urllib.parse import parse_qs, urlsplit
 import aiohttp
 import pytest
 
-from prober.replica import behaviours
+from prober.replica.behaviours import common, console
+from prober.replica.behaviours import login as replica_login
 from prober.replica.server import Replica
 from tests.test_replica import CN_TICKET_COOKIES, INTL_PASSPORT_COOKIES, NOT_LOGINED, cookie_header, run
 
@@ -122,7 +123,7 @@ def test_cn_login_sets_the_ticket_cookies_on_aliyun_com(tmp_path: Path) -> None:
     async def scenario(replica: Replica, session: aiohttp.ClientSession) -> None:
         async with session.get(LOGIN_CN, params={"as": "cn"}, allow_redirects=False) as response:
             assert response.status == 302
-            assert response.headers["Location"] == behaviours.DASHBOARD_CN
+            assert response.headers["Location"] == common.DASHBOARD_CN
             cookies = [parse_set_cookie(h) for h in response.headers.getall("Set-Cookie")]
         assert [c.name for c in cookies] == CN_NAMES
         for cookie in cookies:
@@ -130,12 +131,10 @@ def test_cn_login_sets_the_ticket_cookies_on_aliyun_com(tmp_path: Path) -> None:
             assert cookie.attributes["domain"] == ".aliyun.com"
             assert cookie.attributes["path"] == "/"
             assert "secure" in cookie.attributes
-        by_name = {c.name: c for c in cookies}
         assert {c.name for c in cookies if "httponly" in c.attributes} == {"login_aliyunid_ticket"}
         # One session cookie (no Max-Age); the rest last a day.
         assert {c.name for c in cookies if "max-age" not in c.attributes} == {"login_aliyunid_csrf"}
         assert {c.attributes.get("max-age") for c in cookies} == {"86400", None}
-        assert behaviours.minted(by_name["login_aliyunid_ticket"].value, b"") is False  # another secret
 
     run(tmp_path, scenario)
 
@@ -145,7 +144,7 @@ def test_intl_login_posts_the_passport_cookies_on_alibabacloud_com(tmp_path: Pat
         fields = {"loginId": "user@example.com", "password": "x", "as": "intl"}
         async with session.post(LOGIN_INTL, data=fields, allow_redirects=False) as response:
             assert response.status == 302
-            assert response.headers["Location"] == behaviours.DASHBOARD_INTL
+            assert response.headers["Location"] == common.DASHBOARD_INTL
             cookies = [parse_set_cookie(h) for h in response.headers.getall("Set-Cookie")]
         assert [c.name for c in cookies] == INTL_NAMES
         assert "login_aliyunid_ticket" not in {c.name for c in cookies}
@@ -233,7 +232,7 @@ def test_cn_token_flow_end_to_end(tmp_path: Path) -> None:
 def test_following_the_login_redirect_lands_on_a_dashboard_with_the_token(tmp_path: Path) -> None:
     async def scenario(replica: Replica, session: aiohttp.ClientSession) -> None:
         async with session.get(LOGIN_CN, params={"as": "cn"}) as response:
-            assert str(response.url) == behaviours.DASHBOARD_CN
+            assert str(response.url) == common.DASHBOARD_CN
             assert response.status == 200
             found = SEC_TOKEN.search(await response.text())
         assert found is not None
@@ -307,7 +306,7 @@ def test_a_hand_made_ticket_gets_a_token_and_must_present_it(tmp_path: Path) -> 
 # ----------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("stray", behaviours.WRONG_HOST_COOKIES)
+@pytest.mark.parametrize("stray", console.WRONG_HOST_COOKIES)
 def test_wrong_host_cookies_get_not_logined_before_anything_else(tmp_path: Path, stray: str) -> None:
     async def scenario(replica: Replica, session: aiohttp.ClientSession) -> None:
         token = await sec_token_of(session, MODEL_CN, headers={"Cookie": cookie_header(CN_TICKET_COOKIES)})
@@ -378,11 +377,11 @@ def test_intl_passport_login_gets_not_logined_a_login_redirect_and_console_need_
             assert response.status == 200
             assert "x-replica" not in response.headers  # no ticket: nothing unobserved about this answer
             assert is_not_logined(await response.json())
-        async with session.get(behaviours.DASHBOARD_INTL, allow_redirects=False) as response:
+        async with session.get(common.DASHBOARD_INTL, allow_redirects=False) as response:
             assert response.status == 302
             target = urlsplit(response.headers["Location"])
         assert target.hostname == "passport.alibabacloud.com"
-        assert parse_qs(target.query)[behaviours.LOGIN_RETURN_PARAM] == [behaviours.DASHBOARD_INTL]
+        assert parse_qs(target.query)[common.LOGIN_RETURN_PARAM] == [common.DASHBOARD_INTL]
         async with session.post(GATEWAY_INTL, data=form("", "ap-southeast-1")) as response:
             assert response.status == 200
             assert response.headers["x-replica-behaviour"] == "console-gateway"
@@ -420,26 +419,22 @@ def test_a_ticket_on_the_intl_rpc_host_is_treated_like_cn_and_marked_not_observe
 
 def test_tickets_and_tokens_are_hmacs_under_the_replica_secret() -> None:
     secret, other = b"s" * 32, b"o" * 32
-    ticket = behaviours.mint_ticket(secret)
+    ticket = replica_login.mint_ticket(secret)
     assert re.fullmatch(r"[0-9a-f]{48}", ticket)
-    assert behaviours.minted(ticket, secret)
-    assert not behaviours.minted(ticket, other)
-    assert not behaviours.minted("ticket", secret)
-    assert not behaviours.minted(ticket[:-1] + ("0" if ticket[-1] != "0" else "1"), secret)
-    assert behaviours.sec_token_for(ticket, secret) == behaviours.sec_token_for(ticket, secret)
-    assert behaviours.sec_token_for(ticket, secret) != behaviours.sec_token_for(ticket, other)
-    assert behaviours.sec_token_for(ticket, secret) != behaviours.sec_token_for(ticket + "x", secret)
-    assert "s" * 32 not in repr(behaviours.Request("GET", behaviours.CONSOLE_CN, "/", secret=secret))
+    assert common.sec_token_for(ticket, secret) == common.sec_token_for(ticket, secret)
+    assert common.sec_token_for(ticket, secret) != common.sec_token_for(ticket, other)
+    assert common.sec_token_for(ticket, secret) != common.sec_token_for(ticket + "x", secret)
+    assert "s" * 32 not in repr(common.Request("GET", common.CONSOLE_CN, "/", secret=secret))
 
 
 def test_login_cookie_sets_match_the_reference() -> None:
     for kind, names, domain in (("cn", CN_NAMES, ".aliyun.com"), ("intl", INTL_NAMES, ".alibabacloud.com")):
-        cookies = behaviours.login_cookies(kind, b"k")
+        cookies = replica_login.login_cookies(kind, b"k")
         assert [c.name for c in cookies] == names
         assert {c.domain for c in cookies} == {domain}
         assert all(parse_set_cookie(c.header()).name == c.name for c in cookies)
-    ticket = behaviours.login_cookies("cn", b"k")[0]
-    assert behaviours.minted(ticket.value, b"k")
+    ticket = replica_login.login_cookies("cn", b"k")[0]
+    assert re.fullmatch(r"[0-9a-f]{48}", ticket.value)
     assert (
         ticket.header()
         == f"login_aliyunid_ticket={ticket.value}; Domain=.aliyun.com; Path=/; Max-Age=86400; Secure; HttpOnly"

@@ -251,3 +251,64 @@ def test_curl_uses_placeholders_and_quotes_safely() -> None:
     assert '"x-api-key: $DASHSCOPE_API_KEY"' in line
     assert '--data-raw \'{"a":"it\'"\'"\'s"}\'' in line
     assert '"Cookie: $COOKIE"' in curl.command(sweep.probes[3])
+
+
+def test_a_report_of_layout_1_renders_its_markdown_and_json_byte_for_byte() -> None:
+    """A report written before findings and the new reproducers (issue 13) reads back as it was written."""
+    old = GOLDEN / "layout1"
+    data = (old / "report.json").read_text()
+    sweep = serial.load(json.loads(data))
+    assert sweep.layout == 1
+    assert renderer(Format.MD)(sweep) == (old / "report.md").read_text()
+    assert renderer(Format.JSON)(sweep) == data
+    assert "## Findings" not in renderer(Format.MD)(sweep)
+    assert "## Findings" in renderer(Format.MD)(_sweep())
+
+
+def test_findings_open_the_report_and_the_job_summary() -> None:
+    for text in (markdown.render(_sweep()), markdown.summary(_sweep())):
+        assert text.split("\n## ")[1].startswith("Findings\n")
+        assert "without `login_aliyunid_ticket`" in text
+
+
+def test_the_reproducer_reads_the_jar_with_b_and_reaches_hosts_as_the_run_did() -> None:
+    from dataclasses import replace
+
+    sweep = _sweep()
+    environment = (("Connect-to", "::127.0.0.1:8443"), ("CA", "--cacert file"))
+    how = curl.reach(environment)
+    assert how == curl.Reach(connect_to=("::127.0.0.1:8443",), cacert=True)
+    cookie = curl.reproducer(sweep.probes[3], sweep.outcomes[3], how)
+    notes, command = cookie.splitlines()[:-1], cookie.splitlines()[-1]
+    assert notes == [
+        "# cookies.txt: your cookie jar in Netscape format (as curl -c or a browser export writes it); "
+        "this probe sent login_aliyunid_pk, cna",
+        "# ca.pem: the CA bundle the run trusted (--cacert)",
+    ]
+    assert command.startswith("curl -sS -i --connect-to ::127.0.0.1:8443 --cacert ca.pem -X POST ")
+    assert " -b cookies.txt " in command and "$COOKIE" not in command
+    key = curl.reproducer(sweep.probes[0], sweep.outcomes[0], curl.Reach())
+    assert key == (
+        'curl -sS -i https://dashscope-intl.aliyuncs.com/api/v1/policies -H "Authorization: Bearer $DASHSCOPE_API_KEY"'
+    )
+    # The Markdown report of layout 2 carries them; the environment says how the run reached the hosts.
+    text = markdown.render(replace(sweep, environment=sweep.environment + environment))
+    assert "--connect-to ::127.0.0.1:8443 --cacert ca.pem" in text
+    assert "-b cookies.txt" in text
+
+
+def test_a_captured_value_in_a_reproducer_says_where_it_comes_from() -> None:
+    probe = Probe(
+        "rpc-token",
+        "rpc",
+        "POST",
+        "https://bailian-cs.console.aliyun.com/data/api.json",
+        body=Body(BodyKind.FORM, "sec_token={{ sec_token }}"),
+        auth=Auth.COOKIES,
+        tags=Tags("cn", "console"),
+        needs=("dashboard-cn", "user-info-cn"),
+    )
+    text = curl.reproducer(probe, Outcome("rpc-token", OutcomeClass.SKIPPED, "no sec_token"), curl.Reach())
+    assert "# ${SEC_TOKEN}: captured by dashboard-cn or user-info-cn in the same run" in text
+    assert '--data-raw "sec_token=${SEC_TOKEN}"' in text
+    assert "this probe sent" not in text  # skipped: nothing was sent

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from prober import scope
 from prober.redact import Secret
+
+# A cookie's name, domain, host-only flag and path: a browser's store holds one cookie per key (RFC 6265 §5.3 step
+# 11, with the host-only flag telling a host cookie from a domain cookie of the same name).
+Key = tuple[str, str, bool, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +28,11 @@ class Cookie:
 
     def expired(self, now: float) -> bool:
         return self.expires is not None and self.expires <= now
+
+    @property
+    def key(self) -> Key:
+        """What a store tells cookies apart by: a later cookie with the same key replaces an earlier one."""
+        return (self.name, self.domain, self.host_only, self.path)
 
 
 def _is_ip(host: str) -> bool:
@@ -63,6 +72,16 @@ class Jar:
     kind: str
     cookies: tuple[Cookie, ...]
     left_out: int = 0
+    # The cookies whose domain matches each host asked about so far: a sweep asks about a few hosts many times, and
+    # a browser-sized jar would otherwise be walked whole for every request (issue 9, finding 8).
+    _by_host: dict[str, tuple[Cookie, ...]] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def for_host(self, host: str) -> tuple[Cookie, ...]:
+        """The cookies whose domain matches `host` (RFC 6265 §5.1.3), in jar order."""
+        found = self._by_host.get(host)
+        if found is None:
+            found = self._by_host[host] = tuple(c for c in self.cookies if domain_match(host, c))
+        return found
 
     def for_url(self, url: str, now: float) -> tuple[Cookie, ...]:
         """The cookies RFC 6265 §5.4 lets a request to `url` carry, longest path first."""
@@ -71,11 +90,8 @@ class Jar:
         secure = parts.scheme == "https"
         chosen = [
             c
-            for c in self.cookies
-            if domain_match(host, c)
-            and path_match(parts.path, c.path)
-            and (secure or not c.secure)
-            and not c.expired(now)
+            for c in self.for_host(host)
+            if path_match(parts.path, c.path) and (secure or not c.secure) and not c.expired(now)
         ]
         # §5.4 step 2: longer paths first; the sort is stable so file order breaks ties.
         chosen.sort(key=lambda c: -len(c.path))

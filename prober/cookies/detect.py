@@ -14,8 +14,6 @@ _FORMATS = (
     "a Netscape cookies.txt, a Firefox cookies.sqlite, a Chromium Cookies database, a browser profile directory, "
     "a Cookie-Editor/EditThisCookie JSON export, a HAR file or a Cookie header"
 )
-_PREFIX = re.compile(r"^\s*cookie\s*:", re.IGNORECASE)
-_HEADER = re.compile(r"^\s*(cookie\s*:\s*)?[^\s=;\t]+=[^\t\n]*$", re.IGNORECASE)
 _NETSCAPE_LINE = re.compile(r"^(#HttpOnly_)?[^\t#\s][^\t]*\t(TRUE|FALSE)\t[^\t]*\t(TRUE|FALSE)\t-?\d+\t", re.IGNORECASE)
 
 
@@ -56,7 +54,7 @@ def load(path: Path, header_domain: str | None = None, domains: Sequence[str] | 
     data = inputs.read_bytes(path, inputs.COOKIE_LIMIT, "cookie file", CredentialError, f"pass {_FORMATS}")
     if data.startswith(snapshot.MAGIC):
         return _database(path, domains)
-    if data.startswith(b"mozLz40\x00"):
+    if data.startswith(firefox.MOZLZ4):
         return Jar(kind="firefox-session", cookies=firefox.read_session(data, name))
     try:
         text = data.decode("utf-8-sig")
@@ -73,7 +71,7 @@ def load(path: Path, header_domain: str | None = None, domains: Sequence[str] | 
     lines = [line for line in stripped.splitlines() if line.strip()]
     if "Netscape HTTP Cookie File" in lines[0] or any(_NETSCAPE_LINE.match(line) for line in lines):
         return netscape.parse(text, name)
-    if _PREFIX.match(lines[0]) or (len(lines) == 1 and _HEADER.match(lines[0])):
+    if rawheader.PREFIX.match(lines[0]) or (len(lines) == 1 and rawheader.LINE.match(lines[0])):
         if header_domain is None:
             raise CredentialError(
                 f"{path}: a raw Cookie header, which carries no domain",

@@ -8,8 +8,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import lz4.block
+
 from prober import inputs
-from prober.cookies import Cookie, Jar, snapshot
+from prober.cookies import Cookie, Jar, Key, snapshot
 from prober.errors import CredentialError
 from prober.redact import Secret
 
@@ -19,17 +21,11 @@ _REQUIRED = frozenset({"name", "value", "host", "path", "expiry", "isSecure", "i
 # it runs, sessionstore.jsonlz4 after a clean exit), compressed as mozLz4 (CodexBar #612: "Session cookies from
 # passport.alibabacloud.com that may not persist to disk").
 SESSION_FILES = ("sessionstore-backups/recovery.jsonlz4", "sessionstore.jsonlz4")
-_MOZLZ4 = b"mozLz40\x00"
+MOZLZ4 = b"mozLz40\x00"  # the session store's magic (mozilla-central, toolkit/components/lz4)
 _SESSION_LIMIT = 4 * inputs.COOKIE_LIMIT  # uncompressed; JSON compresses about 4:1
 
 # Recent Firefox releases store expiry in milliseconds, older ones in seconds; 10**11 seconds is the year 5138.
 _MS_THRESHOLD = 10**11
-
-Key = tuple[str, str, bool, str]
-
-
-def _key(cookie: Cookie) -> Key:
-    return (cookie.name, cookie.domain, cookie.host_only, cookie.path)
 
 
 def _scope(host: str) -> tuple[str, bool]:
@@ -80,58 +76,21 @@ def read_database(path: Path, name: str, domains: Sequence[str] | None = None) -
     return Jar(kind="firefox", cookies=tuple(cookies), left_out=int(total) - len(cookies))
 
 
-def _length(source: bytes, i: int, nibble: int, what: str) -> tuple[int, int]:
-    """An LZ4 length: the token's nibble, extended by bytes while they are 255. Returns it and the next index."""
-    length = nibble
-    if nibble == 15:
-        while True:
-            if i >= len(source):
-                raise ValueError(f"truncated {what} length")
-            extra = source[i]
-            i += 1
-            length += extra
-            if extra != 255:
-                break
-    return length, i
-
-
 def lz4_block(source: bytes, size: int) -> bytes:
-    """Decompress one LZ4 block (https://github.com/lz4/lz4/blob/dev/doc/lz4_Block_format.md)."""
-    out = bytearray()
-    i = 0
-    n = len(source)
-    while i < n:
-        token = source[i]
-        i += 1
-        literals, i = _length(source, i, token >> 4, "literal")
-        if i + literals > n:
-            raise ValueError("literals run past the end")
-        out += source[i : i + literals]
-        i += literals
-        if i >= n:
-            break  # the last sequence has literals only
-        if i + 2 > n:
-            raise ValueError("truncated match offset")
-        offset = source[i] | source[i + 1] << 8
-        i += 2
-        length, i = _length(source, i, token & 15, "match")
-        length += 4
-        if offset == 0 or offset > len(out):
-            raise ValueError("match offset outside the output")
-        if len(out) + length > size:
-            raise ValueError("output larger than declared")
-        start = len(out) - offset
-        for k in range(length):  # byte by byte: a match may overlap its own output
-            out.append(out[start + k])
-    if len(out) != size:
-        raise ValueError(f"decompressed {len(out)} bytes, header says {size}")
+    """Decompress one LZ4 block of `size` bytes (the kept `lz4` library; mozLz4 is one raw block after a header)."""
+    try:
+        out = lz4.block.decompress(source, uncompressed_size=size)
+    except lz4.block.LZ4BlockError:
+        raise ValueError("corrupt LZ4 block") from None
+    if len(out) != size:  # the library returns short output for some truncated blocks
+        raise ValueError("corrupt LZ4 block")
     return bytes(out)
 
 
 def read_session(data: bytes, name: str) -> tuple[Cookie, ...]:
     """The session cookies of a mozLz4 session store file (magic, little-endian size, one LZ4 block, JSON)."""
     hint = "pass the profile's sessionstore-backups/recovery.jsonlz4 as Firefox wrote it"
-    if not data.startswith(_MOZLZ4) or len(data) < 12:
+    if not data.startswith(MOZLZ4) or len(data) < 12:
         raise CredentialError(f"{name}: not a mozLz4 session store (no 'mozLz40' header)", hint)
     (size,) = struct.unpack("<I", data[8:12])
     if size > _SESSION_LIMIT:  # the header may claim up to 4 GiB, and the block format can deliver it
@@ -177,12 +136,12 @@ def load(path: Path, domains: Sequence[str] | None = None) -> Jar:
             f"{profile}: no cookies.sqlite in this profile", "pass a Firefox profile directory or its cookies.sqlite"
         )
     stored = read_database(database, str(database), domains)
-    merged: dict[Key, Cookie] = {_key(c): c for c in stored.cookies}
+    merged: dict[Key, Cookie] = {c.key: c for c in stored.cookies}
     stores = [profile / f for f in SESSION_FILES if (profile / f).is_file()]
     if stores:
         newest = max(stores, key=lambda p: p.stat().st_mtime)
         hint = "pass the profile's sessionstore-backups/recovery.jsonlz4 as Firefox wrote it"
         data = inputs.read_bytes(newest, inputs.COOKIE_LIMIT, "session store", CredentialError, hint)
         for cookie in read_session(data, str(newest)):
-            merged.setdefault(_key(cookie), cookie)
+            merged.setdefault(cookie.key, cookie)
     return Jar(kind="firefox", cookies=tuple(merged.values()), left_out=stored.left_out)

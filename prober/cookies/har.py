@@ -7,14 +7,12 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from prober.cookies import Cookie, Jar, setcookie
+from prober.cookies import Cookie, Jar, Key, setcookie
 from prober.cookies.jsonexport import describe, loads
 from prober.errors import CredentialError
 from prober.redact import Secret
 
 _HINT = "save the capture with cookies: in the browser's network panel use 'Save all as HAR (with sensitive data)'"
-
-Key = tuple[str, str, bool, str]
 
 
 def _pairs(items: Any) -> list[tuple[str, str]]:
@@ -113,7 +111,7 @@ def from_data(data: Any, name: str) -> Jar:
         if isinstance(response, dict):
             found += _response_cookies(response, url, _started(entry))
         for cookie in found:
-            jar[(cookie.name, cookie.domain, cookie.host_only, cookie.path)] = cookie
+            jar[cookie.key] = cookie
     if not jar:
         raise CredentialError(
             f"{name}: HAR without cookies: none of its {len(entries)} entries sent or set a cookie", _HINT

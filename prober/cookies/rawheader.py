@@ -10,7 +10,10 @@ from prober.cookies import Cookie, Jar
 from prober.errors import CredentialError
 from prober.redact import Secret
 
-_PREFIX = re.compile(r"^\s*cookie\s*:", re.IGNORECASE)
+# `Cookie:` before the header's value, which a pasted header may or may not carry.
+PREFIX = re.compile(r"^\s*cookie\s*:", re.IGNORECASE)
+# One line that reads as a Cookie header: the optional prefix, then a first `name=value`.
+LINE = re.compile(r"^\s*(cookie\s*:\s*)?[^\s=;\t]+=[^\t\n]*$", re.IGNORECASE)
 _HOSTNAME = re.compile(
     r"^(?=.{1,253}$)([a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?)(\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?)*$"
 )
@@ -42,7 +45,7 @@ def parse(text: str, name: str, domain_name: str) -> Jar:
     """
     where = domain(domain_name)
     host_only = scope.public_suffix(where)
-    body = _PREFIX.sub("", text.strip(), count=1).strip()
+    body = PREFIX.sub("", text.strip(), count=1).strip()
     if "\n" in body:
         raise CredentialError(
             f"{name}: a Cookie header is one line; this text has {body.count(chr(10)) + 1}",

@@ -11,6 +11,7 @@ import trustme
 
 # Always on the leaf, so a client can also reach the replica by its socket address.
 _LOCAL_NAMES = ("localhost", "127.0.0.1")
+CA_KEY = "ca-key.pem"  # the CA's private key, kept beside ca.pem (mode 0600) so `--dir` can reuse the CA
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,19 +31,34 @@ class TLSFiles:
         return context
 
 
-def make_tls(hostnames: Iterable[str], directory: Path) -> TLSFiles:
-    """Make a CA and a leaf for `hostnames` + localhost/127.0.0.1; write ca.pem and the leaf's files."""
-    names = list(dict.fromkeys([*sorted(hostnames), *_LOCAL_NAMES]))
+def _ca(directory: Path) -> trustme.CA:
+    """The CA kept in `directory` (ca.pem and ca-key.pem), so a browser that trusts it keeps trusting the replica
+    across restarts; a new one, written there, when there is none."""
+    ca_path, ca_key_path = directory / "ca.pem", directory / CA_KEY
+    if ca_path.is_file() and ca_key_path.is_file():
+        return trustme.CA.from_pem(ca_path.read_bytes(), ca_key_path.read_bytes())
     ca = trustme.CA(organization_name="prober replica")
-    leaf = ca.issue_cert(*names)
+    ca.cert_pem.write_to_path(str(ca_path))
+    ca_key_path.touch(mode=0o600)
+    ca.private_key_pem.write_to_path(str(ca_key_path))
+    return ca
+
+
+def make_tls(hostnames: Iterable[str], directory: Path) -> TLSFiles:
+    """A leaf for `hostnames` + localhost/127.0.0.1, signed by the CA in `directory` (made when absent); write
+    ca.pem and the leaf's files. The served chain ends with the CA, so a browser told to accept its public key
+    (Chromium's --ignore-certificate-errors-spki-list) accepts every leaf it signs."""
+    names = list(dict.fromkeys([*sorted(hostnames), *_LOCAL_NAMES]))
     directory.mkdir(parents=True, exist_ok=True)
+    ca = _ca(directory)
+    leaf = ca.issue_cert(*names)
     ca_path = directory / "ca.pem"
     cert_path = directory / "server.pem"
     key_path = directory / "server-key.pem"
-    ca.cert_pem.write_to_path(str(ca_path))
     with cert_path.open("wb") as chain:
         for blob in leaf.cert_chain_pems:
             chain.write(blob.bytes())
+        chain.write(ca.cert_pem.bytes())
     key_path.touch(mode=0o600)
     leaf.private_key_pem.write_to_path(str(key_path))
     return TLSFiles(ca_path=ca_path, cert_path=cert_path, key_path=key_path)

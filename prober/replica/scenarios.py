@@ -1,4 +1,5 @@
-"""Named sets of replica behaviour overrides: today's observed answers by default, and documented what-ifs."""
+"""Named sets of replica behaviour overrides: today's observed answers by default, and documented what-ifs; and the
+answer a scenario gives a request (the first of its behaviours that matches)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 # The scenarios reuse the observed table's helpers so that a what-if differs only where it says it does.
-from prober.replica.behaviours import (
-    BEHAVIOURS,
+from prober.replica.behaviours import BEHAVIOURS
+from prober.replica.behaviours.common import (
     CODING_INTL,
     CONSOLE_INTL,
     LOGIN_PATH,
@@ -18,17 +19,17 @@ from prober.replica.behaviours import (
     Answer,
     Behaviour,
     Request,
-    _anthropic_messages,
-    _bearer,
-    _dashboard,
-    _diagnostic_headers,
-    _is_coding_key,
-    _json,
-    _login_redirect,
-    _not_found,
-    _ticket_session,
-    console_rpc,
+    bearer,
+    diagnostic_headers,
+    is_coding_key,
+    json_answer,
+    login_redirect,
+    not_found,
+    ticket_session,
+    unmodelled,
 )
+from prober.replica.behaviours.console import console_rpc, dashboard
+from prober.replica.behaviours.inference import anthropic_messages
 
 OBSERVED = "observed"
 
@@ -62,10 +63,10 @@ USAGE_RATE_LIMIT_HEADERS = (
 
 
 def _usage_ratelimited(request: Request) -> Answer:
-    if not _is_coding_key(_bearer(request)):
-        return _not_found(request)
+    if not is_coding_key(bearer(request)):
+        return not_found(request)
     body = {"object": "usage", "hypothetical": True, "requests": {"limit": 6000, "remaining": 5880}}
-    return _json(200, body, headers=(*USAGE_RATE_LIMIT_HEADERS, *_diagnostic_headers()))
+    return json_answer(200, body, headers=(*USAGE_RATE_LIMIT_HEADERS, *diagnostic_headers()))
 
 
 _USAGE_RATELIMITED = Behaviour(
@@ -86,8 +87,8 @@ _USAGE_RATELIMITED = Behaviour(
 
 
 def _dashboard_to_signin(request: Request) -> Answer:
-    if _ticket_session(request):
-        return _dashboard(request)
+    if ticket_session(request):
+        return dashboard(request)
     location = f"https://{SIGNIN_CN}{LOGIN_PATH}?{LOGIN_RETURN_PARAM}={quote(request.url, safe='')}"
     return Answer(status=302, content_type=None, headers=(("Location", location),))
 
@@ -113,9 +114,9 @@ _CONSOLE_MOVED = Behaviour(
 def _rpc_login_redirect(request: Request) -> Answer:
     # The observed table's precedence before the NotLogined reports: on the INTL host, no ticket session went to
     # the login page before anything else; on CN, stray cookies still got NotLogined first (CodexBar #2370).
-    if request.host == RPC_INTL and not _ticket_session(request):
-        return _login_redirect(request)
-    return console_rpc(request, logged_out=_login_redirect)
+    if request.host == RPC_INTL and not ticket_session(request):
+        return login_redirect(request)
+    return console_rpc(request, logged_out=login_redirect)
 
 
 _RPC_LOGIN_REDIRECT = Behaviour(
@@ -136,14 +137,14 @@ _RPC_LOGIN_REDIRECT = Behaviour(
 
 
 def _quota_exhausted(request: Request) -> Answer:
-    key = _bearer(request) or request.headers.get("x-api-key") or None
-    if not _is_coding_key(key):
-        return _anthropic_messages(request)
+    key = bearer(request) or request.headers.get("x-api-key") or None
+    if not is_coding_key(key):
+        return anthropic_messages(request)
     # The text is docs/vendor.md#errors-coding-plan's; the body shape is unknown (docs/vendor.md#unknown-429-shapes).
     # The Anthropic error envelope is the replica's choice, as for this path's 401; whether a Retry-After comes is
     # unknown too, so none is sent.
     error = {"type": "rate_limit_error", "message": "hour allocated quota exceeded"}
-    return _json(429, {"type": "error", "error": error}, headers=_diagnostic_headers())
+    return json_answer(429, {"type": "error", "error": error}, headers=diagnostic_headers())
 
 
 _QUOTA_EXHAUSTED = Behaviour(
@@ -198,3 +199,24 @@ def get(name: str) -> Scenario:
     except KeyError:
         known = ", ".join(SCENARIOS)
         raise ValueError(f"unknown replica scenario {name!r}; known scenarios: {known}") from None
+
+
+UNMODELLED = "unmodelled"  # the behaviour name an answer no behaviour gives is marked with
+
+
+def answer(request: Request, scenario: str = OBSERVED) -> Answer:
+    """The first behaviour of the scenario that matches answers; every answer names it in x-replica-behaviour."""
+    for behaviour in get(scenario).behaviours:
+        if behaviour.matches(request):
+            result = behaviour.respond(request)
+            name = behaviour.name
+            break
+    else:
+        result = unmodelled(f"no source describes {request.method} {request.host}{request.path}")
+        name = UNMODELLED
+    return Answer(
+        status=result.status,
+        body=result.body,
+        content_type=result.content_type,
+        headers=(*result.headers, ("x-replica-behaviour", name)),
+    )

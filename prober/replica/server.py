@@ -6,17 +6,24 @@ import asyncio
 import concurrent.futures
 import contextlib
 import ipaddress
+import re
 import secrets
+import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
 
-from prober.replica import behaviours, scenarios
+from prober.replica import behaviours, browser, scenarios
+from prober.replica.behaviours.common import Request
 from prober.replica.certs import make_tls
+from prober.replica.replay import Replay
+
+_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re.IGNORECASE)
 
 
 class _CountingServer(web.Server):
@@ -38,6 +45,17 @@ def _strip_port(host: str) -> str:
     elif host.count(":") == 1:
         host = host.split(":", 1)[0]
     return host.rstrip(".").lower()
+
+
+def _encoded(text: str, content_type: str | None) -> bytes:
+    """The body in the charset its content type names (a replayed GBK page stays GBK), else UTF-8."""
+    found = _CHARSET.search(content_type or "")
+    if found is not None:
+        try:
+            return text.encode(found.group(1))
+        except (LookupError, UnicodeEncodeError):
+            pass
+    return text.encode("utf-8", errors="replace")
 
 
 def _url_host(host: str) -> str:
@@ -93,15 +111,17 @@ async def start(
     latency: float = 0.0,
     directory: Path,
     scenario: str = scenarios.OBSERVED,
+    replay: Replay | None = None,
 ) -> Replica:
-    """Serve every behaviours.HOSTS name over TLS as `scenario` says; `latency` seconds pass before each answer."""
+    """Serve every behaviours.HOSTS name over TLS as `scenario` says, or, given a `replay`, the answers its reports
+    recorded for every host they name (prober/replica/replay.py); `latency` seconds pass before each answer."""
     scenarios.get(scenario)  # an unknown name is a ValueError now, not a 500 on the first request
-    tls = make_tls(behaviours.HOSTS, directory)
+    tls = make_tls(behaviours.HOSTS | replay.hosts if replay is not None else behaviours.HOSTS, directory)
     # Per replica: sessions' sec_tokens and the tickets its login mints are HMACs under it.
     secret = secrets.token_bytes(32)
 
     async def handle(request: web.BaseRequest) -> web.StreamResponse:
-        view = behaviours.Request(
+        view = Request(
             method=request.method.upper(),
             host=_strip_port(request.headers.get("Host", "")),
             path=request.path,
@@ -113,8 +133,13 @@ async def start(
         )
         if latency > 0:
             await asyncio.sleep(latency)
-        result = behaviours.answer(view, scenario)
-        response = web.Response(status=result.status, body=result.body.encode() if result.body else None)
+        if replay is not None:
+            result = replay.answer(view)
+        else:  # a browser's console page calls the RPC host cross-origin (docs/vendor.md#choice-console-page)
+            found = scenarios.answer(view, scenario)
+            result = browser.preflight(view) or replace(found, headers=(*found.headers, *browser.cors(view)))
+        body = _encoded(result.body, result.content_type) if result.body else None
+        response = web.Response(status=result.status, reason=result.reason, body=body)
         # aiohttp would announce itself; the replica says what it is unless a behaviour overrides it.
         response.headers["Server"] = "prober-replica"
         if result.content_type is not None:
@@ -143,7 +168,9 @@ async def start(
 
 
 @contextlib.contextmanager
-def running(directory: Path, scenario: str = scenarios.OBSERVED, latency: float = 0.0) -> Iterator[Replica]:
+def running(
+    directory: Path, scenario: str = scenarios.OBSERVED, latency: float = 0.0, replay: Replay | None = None
+) -> Iterator[Replica]:
     """A replica on a free port of 127.0.0.1, served from a thread of its own while the block runs: the demo then
     runs its sweep exactly as `prober run` does, with its own event loop."""
     loop = asyncio.new_event_loop()
@@ -152,7 +179,9 @@ def running(directory: Path, scenario: str = scenarios.OBSERVED, latency: float 
     def serve() -> None:
         asyncio.set_event_loop(loop)
         try:
-            started.set_result(loop.run_until_complete(start(directory=directory, scenario=scenario, latency=latency)))
+            started.set_result(
+                loop.run_until_complete(start(directory=directory, scenario=scenario, latency=latency, replay=replay))
+            )
         except BaseException as exc:  # handed to the caller, which raises it
             started.set_exception(exc)
             return
@@ -168,3 +197,31 @@ def running(directory: Path, scenario: str = scenarios.OBSERVED, latency: float 
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=30)
         loop.close()
+
+
+def serve(
+    directory: Path,
+    announce: Callable[[Replica], None],
+    *,
+    port: int,
+    latency: float = 0.0,
+    scenario: str = scenarios.OBSERVED,
+    replay: Replay | None = None,
+) -> None:
+    """`prober replica`: serve until Ctrl-C or SIGTERM, calling `announce` once listening; both signals end it
+    cleanly, so the caller's temporary directory is removed. OSError when the port cannot be had."""
+
+    async def run() -> None:
+        rep = await start(port=port, latency=latency, directory=directory, scenario=scenario, replay=replay)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(ValueError, NotImplementedError):  # not the main thread, or no signals here
+                loop.add_signal_handler(sig, stop.set)
+        try:
+            announce(rep)
+            await stop.wait()
+        finally:
+            await rep.close()
+
+    asyncio.run(run())

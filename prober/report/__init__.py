@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from enum import StrEnum
 
+from prober.expectations import FailOn
 from prober.model import Sweep
 
 
@@ -12,18 +14,21 @@ class Format(StrEnum):
     MD = "md"
     JSON = "json"
     JUNIT = "junit"
+    TICKET = "ticket"  # the short Markdown form for a GitHub comment (issue 13)
 
     @property
     def suffix(self) -> str:
-        return ".junit.xml" if self is Format.JUNIT else f".{self.value}"
+        return {Format.JUNIT: ".junit.xml", Format.TICKET: ".ticket.md"}.get(self, f".{self.value}")
 
 
-def renderer(fmt: Format) -> Callable[[Sweep], str]:
-    from prober.report import json, junit, markdown
+def renderer(fmt: Format, fail_on: FailOn = FailOn.UNEXPECTED) -> Callable[[Sweep], str]:
+    """The renderer of `fmt`; `fail_on` is the run's, for the JUnit report, which fails what the exit code fails."""
+    from prober.report import json, junit, markdown, ticket
 
     table: dict[Format, Callable[[Sweep], str]] = {
         Format.MD: markdown.render,
         Format.JSON: json.render,
-        Format.JUNIT: junit.render,
+        Format.JUNIT: functools.partial(junit.render, fail_on=fail_on),
+        Format.TICKET: ticket.render,
     }
     return table[fmt]

@@ -1,12 +1,21 @@
-"""A copy-pasteable curl command per probe, with `$DASHSCOPE_API_KEY` / `$COOKIE` in place of secrets."""
+"""A copy-pasteable curl command per probe, with `$DASHSCOPE_API_KEY` / `$BAILIAN_CONSOLE_TOKEN` in place of secrets.
+
+`reproducer` is the form reports of layout 2 show (issue 13): it reaches the hosts the way the run did
+(`--connect-to`, `--cacert`), reads the cookies from a `cookies.txt` jar with `-b` and says which cookie names
+the probe sent, and says where each captured `${NAME}` comes from. `command` is the bare command of layout 1.
+"""
 
 from __future__ import annotations
 
 import re
 import shlex
+from dataclasses import dataclass
 
-from prober import capture
-from prober.model import Auth, Probe
+from prober import capture, inert
+from prober.model import Auth, Outcome, Pairs, Probe
+
+COOKIE_JAR = "cookies.txt"  # what a reproducer calls the user's jar: never the path it was read from
+CA_BUNDLE = "ca.pem"  # likewise for the --cacert bundle
 
 
 def _arg(text: str) -> str:
@@ -19,8 +28,56 @@ def _arg(text: str) -> str:
     return '"' + escaped + '"'
 
 
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """How the run reached the hosts: its --connect-to rules (curl's own syntax) and whether it trusted a --cacert
+    bundle. Read from the sweep's environment, which records both without naming a file."""
+
+    connect_to: tuple[str, ...] = ()
+    cacert: bool = False
+
+
+def reach(environment: Pairs) -> Reach:
+    rows = dict(environment)
+    rules = rows.get("Connect-to", "none")
+    return Reach(
+        connect_to=() if rules == "none" else tuple(r.strip() for r in rules.split(",") if r.strip()),
+        cacert=rows.get("CA", "").startswith("--cacert"),
+    )
+
+
 def command(probe: Probe) -> str:
+    """The bare command, as reports of layout 1 show it (`-H "Cookie: $COOKIE"`, no --connect-to)."""
+    return _command(probe, Reach(), jar=False)
+
+
+def reproducer(probe: Probe, outcome: Outcome, how: Reach) -> str:
+    """Comment lines saying what to put in place (the jar, the CA bundle, captured values), then the command."""
+    notes = []
+    if probe.auth is Auth.COOKIES:
+        sent = ""
+        if outcome.hops:
+            names = ", ".join(inert.line(n, inert.NAME_CAP) for n in outcome.hops[0].cookies_sent)
+            sent = f"; this probe sent {names}" if names else "; no cookie of the jar matched this URL"
+        notes.append(
+            f"# {COOKIE_JAR}: your cookie jar in Netscape format (as curl -c or a browser export writes it){sent}"
+        )
+    if how.cacert:
+        notes.append(f"# {CA_BUNDLE}: the CA bundle the run trusted (--cacert)")
+    captured = capture.placeholders(probe)
+    if captured:
+        needs = " or ".join(inert.line(n, inert.NAME_CAP) for n in probe.needs) or "the probes it needs"
+        shown = ", ".join("${" + inert.line(n, inert.NAME_CAP).upper() + "}" for n in captured)
+        notes.append(f"# {shown}: captured by {needs} in the same run (see their sections)")
+    return "\n".join([*notes, _command(probe, how, jar=True)])
+
+
+def _command(probe: Probe, how: Reach, jar: bool) -> str:
     parts = ["curl", "-sS", "-i"]
+    for rule in how.connect_to:
+        parts += ["--connect-to", shlex.quote(rule)]
+    if how.cacert:
+        parts += ["--cacert", CA_BUNDLE]
     if probe.method == "HEAD":
         parts.append("--head")
     elif probe.method != "GET" or probe.body is not None:
@@ -33,6 +90,8 @@ def command(probe: Probe) -> str:
         parts += ["-H", f'"{probe.key_style.header}: {probe.key_style.header_value("$DASHSCOPE_API_KEY")}"']
     elif probe.auth is Auth.CONSOLE_TOKEN:
         parts += ["-H", '"Authorization: Bearer $BAILIAN_CONSOLE_TOKEN"']
+    elif probe.auth is Auth.COOKIES and jar:
+        parts += ["-b", COOKIE_JAR]  # curl sends the jar's cookies for this URL, as a browser would
     elif probe.auth is Auth.COOKIES:
         parts += ["-H", '"Cookie: $COOKIE"']
     if probe.body is not None:

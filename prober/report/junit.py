@@ -1,4 +1,5 @@
-"""The JUnit XML report: one testsuite, one testcase per probe; unexpected outcomes fail with their evidence."""
+"""The JUnit XML report: one testsuite, one testcase per probe; it tells the exit code's story (prober/verdict.py):
+unexpected outcomes (and, with --fail-on changed, changes) fail with their evidence, unreachable probes are errors."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import sys
 import xml.etree.ElementTree as ET
 from datetime import datetime
 
-from prober import inert
+from prober import inert, verdict
+from prober.expectations import FailOn
 from prober.model import Outcome, OutcomeClass, Probe, Sweep
 
 # Enough of the body to recognise the vendor's answer in a CI log without flooding it.
@@ -83,8 +85,17 @@ def evidence(outcome: Outcome) -> str:
     return _xml_text("\n".join(lines))
 
 
-def _testcase(parent: ET.Element, probe: Probe, outcome: Outcome) -> str | None:
-    """Add one testcase; return its verdict (`skipped`, `failure`, `error`) or None when it passed."""
+def _changed(case: ET.Element, labels: list[str]) -> str:
+    """A change since the baseline as a failure: the labels in the message, one per line in the text."""
+    attrs = {"message": _xml_attr("changed since the baseline: " + "; ".join(labels)), "type": "changed"}
+    text = "\n".join(inert.line(label, sys.maxsize) for label in labels)
+    ET.SubElement(case, "failure", attrs).text = _xml_text(text)
+    return "failure"
+
+
+def _testcase(parent: ET.Element, probe: Probe, outcome: Outcome, changed: dict[str, list[str]]) -> str | None:
+    """Add one testcase; return its verdict (`skipped`, `failure`, `error`) or None when it passed. The same rules as
+    the exit code (prober/verdict.py): unreachable is an error, drift a failure, changes too with --fail-on changed."""
     case = ET.SubElement(
         parent,
         "testcase",
@@ -95,25 +106,45 @@ def _testcase(parent: ET.Element, probe: Probe, outcome: Outcome) -> str | None:
         },
     )
     message = _xml_attr(f"{outcome.klass.value}: {outcome.explanation}")
-    if outcome.klass is OutcomeClass.SKIPPED:
+    # Unmodelled: the replica had no answer (issue 15), so there was nothing to check, as for a skipped probe.
+    if outcome.klass in (OutcomeClass.SKIPPED, OutcomeClass.UNMODELLED):
         ET.SubElement(case, "skipped", {"message": _xml_attr(outcome.explanation)})
         return "skipped"
+    # No HTTP answer that expect: allowed: the check itself could not run (an outage, not drift).
+    if verdict.unreachable(outcome):
+        ET.SubElement(case, "error", {"message": message, "type": outcome.klass.value}).text = evidence(outcome)
+        return "error"
     if outcome.expected is False:
         ET.SubElement(case, "failure", {"message": message, "type": outcome.klass.value}).text = evidence(outcome)
         return "failure"
-    # No expectation to fail, but no HTTP answer either: the check itself could not run.
-    if outcome.expected is None and outcome.klass.is_transport:
-        ET.SubElement(case, "error", {"message": message, "type": outcome.klass.value}).text = evidence(outcome)
-        return "error"
+    if probe.id in changed:
+        return _changed(case, changed[probe.id])
     return None
 
 
-def render(sweep: Sweep) -> str:
+def _removed(parent: ET.Element, probe_id: str, labels: list[str]) -> str:
+    """A probe of the baseline that the sweep no longer has: a failing change with --fail-on changed."""
+    case = ET.SubElement(parent, "testcase", {"classname": "prober.removed", "name": _xml_attr(probe_id), "time": "0"})
+    return _changed(case, labels)
+
+
+def render(sweep: Sweep, fail_on: FailOn = FailOn.UNEXPECTED) -> str:
+    """The sweep as JUnit XML; `fail_on` as for the run (with `changed`, a change since the baseline is a failure)."""
+    judged = verdict.judge(sweep, fail_on)
     suite = ET.Element("testsuite", {"name": "prober"})
     properties = ET.SubElement(suite, "properties")
     for name, value in sweep.environment:
         ET.SubElement(properties, "property", {"name": _xml_attr(name), "value": _xml_attr(value)})
-    verdicts = [_testcase(suite, p, o) for p, o in zip(sweep.probes, sweep.outcomes, strict=True)]
+    # The changes that fail the run: the verdict's (answered now, or removed), only with --fail-on changed.
+    changed: dict[str, list[str]] = {}
+    if judged.changes_fail and sweep.baseline is not None:
+        failing = {probe_id for probe_id, _ in judged.changed}
+        for c in sweep.baseline.changes:
+            if c.probe_id in failing:
+                changed.setdefault(c.probe_id, []).append(c.label)
+    verdicts = [_testcase(suite, p, o, changed) for p, o in zip(sweep.probes, sweep.outcomes, strict=True)]
+    if sweep.baseline is not None:
+        verdicts += [_removed(suite, i, changed[i]) for i in sweep.baseline.removed if i in changed]
     suite.attrib.update(
         {
             "tests": str(len(verdicts)),

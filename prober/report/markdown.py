@@ -1,4 +1,8 @@
-"""The Markdown report: environment, the `| Endpoint | Result |` ticket table, then one section per probe."""
+"""The Markdown report: findings, environment, the `| Endpoint | Result |` ticket table, then one section per probe.
+
+A report keeps the layout it was written with (`Sweep.layout`): layout 1, before issue 13, has no findings and the
+bare curl command; `prober render` of such a report reproduces its `.md` byte for byte.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,16 @@ from collections.abc import Sequence
 from itertools import pairwise
 from urllib.parse import urlsplit
 
-from prober import inert, ratelimit, vendor
+from prober import findings as findings_mod
+from prober import inert, ratelimit, urls
 from prober import quota as quota_mod
-from prober.model import Auth, Outcome, OutcomeClass, Probe, QuotaWindow, Sweep
+from prober.model import Auth, Outcome, OutcomeClass, Probe, QuotaWindow, Shape, Sweep
 from prober.report import changes, curl
 from prober.report.text import cell as _cell
 from prober.report.text import code as _code
 from prober.report.text import fence as _fence
 from prober.report.text import prose as _prose
+from prober.report.text import words as _words
 
 # Classes a bare status already says; any other class is named in the table when the vendor gave no code.
 _SELF_EVIDENT = frozenset({OutcomeClass.OK, OutcomeClass.NOT_FOUND, OutcomeClass.REDIRECT_TO_LOGIN})
@@ -68,7 +74,7 @@ def _result_parts(outcome: Outcome) -> list[_Part]:
             if previous.retried_after_s is not None:
                 steps.append([(f", retried after {previous.retried_after_s:g} s: {hop.status}", _OURS)])
             else:
-                step = [(" → ", _OURS), (vendor.host(hop.url) or "", _VALUE)]
+                step = [(" → ", _OURS), (urls.host(hop.url) or "", _VALUE)]
                 if hop is hops[-1] and hop.status != 200:
                     step.append((f" {hop.status}", _OURS))
                 steps.append(step)
@@ -82,7 +88,9 @@ def _result_parts(outcome: Outcome) -> list[_Part]:
         parts += [part for step in steps for part in step]
         if outcome.klass is OutcomeClass.REDIRECT_LOOP:
             parts.append((" (redirect loop)", _OURS))
-        if outcome.vendor_error and outcome.vendor_error.code and outcome.vendor_error.shape != "html_login":
+        if outcome.klass is OutcomeClass.UNMODELLED:  # the replica's gap (issue 15), never a vendor answer
+            parts.append((" (replica: not modelled)", _OURS))
+        elif outcome.vendor_error and outcome.vendor_error.code and outcome.vendor_error.shape != Shape.HTML_LOGIN:
             parts += [(" ", _OURS), (outcome.vendor_error.code, _VALUE)]
         elif outcome.klass not in _SELF_EVIDENT:
             parts.append((f" ({outcome.klass.value})", _OURS))
@@ -116,16 +124,53 @@ def _environment(sweep: Sweep) -> list[str]:
     return lines
 
 
-def _summary(sweep: Sweep) -> list[str]:
+# Probe ids a finding's evidence line names before "and N more"; the full list is in the JSON report.
+EVIDENCE_SHOWN = 6
+
+
+def evidence(ids: Sequence[str], shown: int = EVIDENCE_SHOWN) -> str:
+    """`a`, `b` and 4 more: probe ids as code spans."""
+    cells = [_code(inert.cap(i, 2 * inert.NAME_CAP)) for i in ids[:shown]]
+    rest = len(ids) - len(cells)
+    if rest > 0:
+        return ", ".join(cells) + f" and {rest:,} more"
+    return ", ".join(cells[:-1]) + " and " + cells[-1] if len(cells) > 1 else "".join(cells)
+
+
+def finding_lines(found: Sequence[findings_mod.Finding]) -> list[str]:
+    """Each finding as a list item, with its evidence and its fix as sub-items."""
+    if not found:
+        return ["Nothing to note: no rule of prober's findings matched this sweep."]
+    lines = []
+    for f in found:
+        lines.append(f"- {_words(f.text)}")
+        if f.evidence:
+            lines.append(f"  - Evidence: {evidence(f.evidence)}")
+        if f.fix:
+            lines.append(f"  - Fix: {_words(f.fix)}")
+    return lines
+
+
+def _findings(sweep: Sweep) -> list[str]:
+    return ["## Findings", "", *finding_lines(findings_mod.find(sweep)), ""]
+
+
+def count_line(sweep: Sweep) -> str:
+    """`79 probes: 18 ok, 14 not_found, ... Expectations: 29 met, 0 unexpected.` (layout 2: `1 probe`)."""
     counts = Counter(o.klass for o in sweep.outcomes)
     unexpected = sum(1 for o in sweep.outcomes if o.expected is False)
     expected = sum(1 for o in sweep.outcomes if o.expected is True)
-    lines = ["## Summary", ""]
-    lines.append(
-        f"{len(sweep.outcomes)} probes: "
+    probes = findings_mod.plural(len(sweep.outcomes), "probe") if sweep.layout >= 2 else f"{len(sweep.outcomes)} probes"
+    return (
+        f"{probes}: "
         + ", ".join(f"{counts[k]} {k.value}" for k in OutcomeClass if counts[k])
         + f". Expectations: {expected} met, {unexpected} unexpected."
     )
+
+
+def _summary(sweep: Sweep) -> list[str]:
+    lines = ["## Summary", ""]
+    lines.append(count_line(sweep))
     if not sweep.complete:
         lines += ["", "**Incomplete:** the sweep was interrupted; probes that did not finish are missing."]
     return lines
@@ -138,12 +183,20 @@ def _table(sweep: Sweep) -> list[str]:
     return lines
 
 
-def _section(probe: Probe, outcome: Outcome) -> list[str]:
+def section(
+    probe: Probe, outcome: Outcome, how: curl.Reach | None = None, body_limit: int | None = None, brief: bool = False
+) -> list[str]:
+    """One probe's section. `how`: the run's reach, for the reproducer of layout 2 (None: layout 1's bare command);
+    `body_limit`: cap the body excerpt; `brief` (the ticket's details): no heading, description, source, content
+    type, remote address, timings or final URL (the hops show it)."""
     tags = _prose(f"{probe.tags.region}, {probe.tags.surface}, {probe.tags.cost}")
     auth = probe.auth.value + (f" ({probe.key_style.value})" if probe.key_style else "")
-    lines = [f"### {_prose(probe.id)}", "", _prose(probe.description, start=True), ""]
-    lines.append(f"- Request: {_code(f'{probe.method} {probe.url}')} · auth {auth} · tags {tags}")
-    lines.append(f"- Source: {_prose(probe.source)}")
+    lines = [] if brief else [f"### {_prose(probe.id)}", "", _prose(probe.description, start=True), ""]
+    # Brief: the URL is in the first hop and the reproducer.
+    request = "" if brief and outcome.hops else f"{_code(f'{probe.method} {probe.url}')} · "
+    lines.append(f"- Request: {request}auth {auth} · tags {tags}")
+    if not brief:
+        lines.append(f"- Source: {_prose(probe.source)}")
     lines.append(f"- Class: {_code(outcome.klass.value)}: {_prose(outcome.explanation)}")
     if outcome.expected is not None:
         reason = _prose(outcome.unexpected_reason or "")
@@ -162,13 +215,13 @@ def _section(probe: Probe, outcome: Outcome) -> list[str]:
         status = _code(q.status) if q.status else "?"
         lines.append(f"- Quota: plan {plan}, status {status}")
         lines += [f"  - {_code(w.name)}: {_window(w)}" for w in q.windows]
-    if outcome.final_url:
+    if outcome.final_url and not brief:
         lines.append(f"- Final URL: {_code(outcome.final_url)}")
-    if outcome.content_type:
+    if outcome.content_type and not brief:
         lines.append(f"- Content type: {_code(outcome.content_type)}")
-    if outcome.remote_addr:
+    if outcome.remote_addr and not brief:
         lines.append(f"- Remote address: {_code(outcome.remote_addr)}")
-    if outcome.timings:
+    if outcome.timings and not brief:
         t = outcome.timings
         parts = [f"total {t.total_ms:.1f} ms"]
         parts += [
@@ -212,11 +265,15 @@ def _section(probe: Probe, outcome: Outcome) -> list[str]:
     elif outcome.status is not None:
         lines += ["", "Headers: no rate-limit or vendor diagnostic headers."]
     if outcome.body_excerpt:
-        size = f"{outcome.body_bytes} bytes" + (", truncated" if outcome.body_truncated else "")
+        excerpt = outcome.body_excerpt
+        cut = body_limit is not None and len(excerpt) > body_limit
+        if cut:
+            excerpt = inert.cap(excerpt, body_limit or 0)
+        size = f"{outcome.body_bytes} bytes" + (", truncated" if outcome.body_truncated or cut else "")
         lines += ["", f"Body excerpt ({size}):", ""]
-        lines += _fence(outcome.body_excerpt)
+        lines += _fence(excerpt)
     lines += ["", "Reproduce:", ""]
-    lines += _fence(curl.command(probe), "sh")
+    lines += _fence(curl.command(probe) if how is None else curl.reproducer(probe, outcome, how), "sh")
     return lines
 
 
@@ -245,13 +302,15 @@ def _overview(sweep: Sweep) -> list[str]:
 
 
 def summary(sweep: Sweep) -> str:
-    """The short form for a CI job summary: the overview, no environment and no per-probe sections."""
-    return "\n".join(["# prober report", "", *_overview(sweep)])
+    """The short form for a CI job summary: findings and the overview, no environment and no per-probe sections."""
+    return "\n".join(["# prober report", "", *_findings(sweep), *_overview(sweep)])
 
 
 def render(sweep: Sweep) -> str:
-    lines = ["# prober report", "", *_environment(sweep), "", *_overview(sweep)]
+    old = sweep.layout < 2
+    lines = ["# prober report", "", *([] if old else _findings(sweep)), *_environment(sweep), "", *_overview(sweep)]
     lines += ["## Probes", ""]
+    how = None if old else curl.reach(sweep.environment)
     for probe, outcome in zip(sweep.probes, sweep.outcomes, strict=True):
-        lines += [*_section(probe, outcome), ""]
+        lines += [*section(probe, outcome, how), ""]
     return "\n".join(lines).rstrip("\n") + "\n"

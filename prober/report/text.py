@@ -85,3 +85,20 @@ def cell(markdown: str) -> str:
     """Markdown (plain words, code spans) made safe inside a GFM table cell: a pipe, even inside a code span,
     is escaped (GFM §4.10; GitHub shows `\\|` inside a code span in a cell as `|`), and no line break survives."""
     return markdown.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+
+
+# Our own counts: thousands with commas (1,234 probes), and a multiplication sign and a number after a value.
+_COUNT = re.compile(r"×?\d{1,3}(?:,\d{3})+|×\d{1,6}")
+
+
+def words(parts: tuple[tuple[str, bool], ...]) -> str:
+    """A sentence in pieces (prober.findings.Words) as Markdown: values as code spans, our words as `prose` (so
+    even they cannot open anything), except the counts we write, which stay plain."""
+    out = []
+    for text, is_value in parts:
+        if is_value:
+            out.append(code(text))
+            continue
+        tokens = text.split(" ")
+        out.append(" ".join(t if _COUNT.fullmatch(t.strip(_LEAD + _TRAIL)) else prose(t) for t in tokens))
+    return "".join(out)

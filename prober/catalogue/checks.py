@@ -1,0 +1,391 @@
+"""Field checks, one field of a probe each: the value it holds, or a located problem and a neutral stand-in."""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.parse
+from collections.abc import Sequence
+from typing import Any
+
+from prober import capture as capture_mod
+from prober.catalogue.problems import Fields, check_keys, close, not_one_of, one_of, q, show
+from prober.catalogue.reader import Map, Seq
+from prober.model import Auth, Body, BodyKind, Capture, CaptureSource, KeyStyle, Pairs, Tags
+
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+NO_BODY = frozenset({"GET", "HEAD"})
+REGIONS = ("intl", "cn", "global")
+SURFACES = ("api", "console", "inference", "login")
+COSTS = ("free", "billable")
+KNOWN_TAGS = ("region", "surface", "cost")
+STYLES = tuple(style.value for style in KeyStyle)
+AUTHS = ("none", "cookies", "console-token", "key")
+CAPTURE_SOURCES = tuple(source.value for source in CaptureSource)
+CREDENTIAL_HEADERS = frozenset({"authorization", "cookie", "x-api-key", "x-dashscope-api-key"})
+ID = re.compile(r"[a-z0-9][a-z0-9._-]*")
+TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 section 5.6.2 tchar
+TAG = re.compile(r"[a-z][a-z0-9_.-]*")  # no '=' or ',': `--select team=payments,region=intl` splits on them
+_NAME = re.compile(capture_mod.NAME)
+_HOST = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
+_SPACE = re.compile(r"[\s\x00-\x1f\x7f]")
+# RFC 3986 section 3.4: a query may hold these unencoded; '&', '=', '+' and '#' would change its meaning.
+_QUERY_SAFE = "/:@!$'()*,;?"
+
+
+def captures(fields: Fields) -> tuple[Capture, ...]:
+    """`capture: {name: [{body: REGEX} | {json: KEY} | {header: NAME} | {set-cookie: NAME} | {cookie: NAME}]}`."""
+    value = fields.mapping.get("capture")
+    if value is None:
+        return ()
+    shape = "a mapping of names to ways to capture them, like {sec_token: [{body: 'SEC_TOKEN: \"([^\"]+)'}]}"
+    if not isinstance(value, Map):
+        fields.add("capture", f"'capture' must be {shape}, not {show(value)}")
+        return ()
+    found: list[Capture] = []
+    for name, ways in value.items():
+        line = value.lines[name]
+        if not _NAME.fullmatch(name):
+            fields.add_at(line, f"capture name {q(name)} must be lowercase letters, digits and '_', like sec_token")
+            continue
+        items = ways if isinstance(ways, list) else [ways]
+        for way in items:
+            if not isinstance(way, dict) or len(way) != 1:
+                fields.add_at(line, f"capture {q(name)}: each way must be one of {one_of(CAPTURE_SOURCES)}: ARG")
+                continue
+            ((source, arg),) = way.items()
+            if source not in CAPTURE_SOURCES:
+                fields.add_at(line, not_one_of(f"capture {q(name)}: source", source, CAPTURE_SOURCES))
+                continue
+            if not isinstance(arg, str) or not arg:
+                fields.add_at(line, f"capture {q(name)}: {source} needs a non-empty string, not {show(arg)}")
+                continue
+            if source == CaptureSource.BODY.value:
+                try:
+                    re.compile(arg)
+                except re.error as exc:
+                    fields.add_at(line, f"capture {q(name)}: body regex {q(arg)} is invalid: {exc}")
+                    continue
+            found.append(Capture(name=name, source=CaptureSource(source), arg=arg))
+    return tuple(found)
+
+
+def needs(fields: Fields) -> tuple[str, ...]:
+    value = fields.mapping.get("needs")
+    if value is None:
+        return ()
+    items = value if isinstance(value, list) else [value]
+    if not all(isinstance(i, str) and i for i in items):
+        fields.add("needs", f"'needs' must be a probe id or a list of probe ids, not {show(value)}")
+        return ()
+    return tuple(items)
+
+
+def bad_id(ident: Any) -> str:
+    if not isinstance(ident, str):
+        return f"id must be a string like 'dashscope-intl-policies', not {show(ident)}"
+    return (
+        f"id {q(ident)} must be lowercase letters, digits, '.', '_' or '-', "
+        "starting with a letter or digit, like 'dashscope-intl-policies'"
+    )
+
+
+def text(fields: Fields, key: str, holds: str) -> str:
+    if key not in fields.mapping:
+        return ""  # reported as missing
+    value = fields.mapping[key]
+    if isinstance(value, str) and value.strip():
+        return value
+    fields.add(key, f"'{key}' must be a non-empty string ({holds}), not {show(value)}")
+    return ""
+
+
+def method(fields: Fields) -> str:
+    value = fields.mapping.get("method")
+    if value is None:
+        return "GET"
+    if isinstance(value, str) and value.upper() in METHODS:
+        return value.upper()
+    fields.add("method", not_one_of("method", value, METHODS))
+    return "GET"
+
+
+def hosts(fields: Fields) -> list[tuple[str, int]] | None:
+    """None when no hosts are given; an empty list when they are given but unusable."""
+    value = fields.mapping.get("hosts")
+    if value is None:
+        return None
+    if not isinstance(value, Seq) or not value:
+        fields.add(
+            "hosts",
+            f"'hosts' must be a non-empty list of host names, like [dashscope.aliyuncs.com], not {show(value)}",
+        )
+        return []
+    hosts: list[tuple[str, int]] = []
+    for host, line in zip(value, value.lines, strict=True):
+        if isinstance(host, str) and _HOST.fullmatch(host):
+            hosts.append((host, line))
+        else:
+            fields.add_at(
+                line,
+                f"host {show(host)} in hosts is not a host name; "
+                "write one like dashscope.aliyuncs.com, optionally with :port",
+            )
+    return hosts
+
+
+def url(fields: Fields, hosts: list[tuple[str, int]] | None) -> str:
+    """The URL with the `query:` mapping encoded onto it."""
+    if "url" not in fields.mapping:
+        return ""  # reported as missing
+    url = fields.mapping["url"]
+    if not isinstance(url, str):
+        fields.add("url", f"url must be a string like 'https://dashscope.aliyuncs.com/api/v1/...', not {show(url)}")
+        return ""
+    encoded = query(fields)
+    if encoded:
+        url += ("&" if "?" in url else "?") + encoded
+    if hosts is None and "{host}" in url:
+        fields.add("url", f"url {q(url)} contains {{host}} but there is no 'hosts' list; add hosts: [...]")
+    elif hosts is not None and "{host}" not in url:
+        fields.add("url", f"url {q(url)} must contain {{host}} when 'hosts' is given, like https://{{host}}/path")
+    elif _SPACE.search(capture_mod.PLACEHOLDER.sub("x", url)):
+        fields.add("url", f"url {q(url)} must not contain spaces or control characters; percent-encode them")
+    elif not is_http_url(capture_mod.PLACEHOLDER.sub("x", url.replace("{host}", "example.com"))):
+        fields.add("url", f"url {q(url)} must be http:// or https:// with a host")
+    return url
+
+
+def is_http_url(url: str) -> bool:
+    try:
+        parts = urllib.parse.urlsplit(url)
+        _ = parts.port  # raises ValueError on a bad port
+        return parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        return False
+
+
+def scalar_text(value: Any) -> str | None:
+    """A YAML scalar as text; None for anything else. Booleans are written as YAML and JSON write them."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | int | float):
+        return str(value)
+    return None
+
+
+def headers(fields: Fields) -> Pairs:
+    value = fields.mapping.get("headers")
+    if value is None:
+        return ()
+    if not isinstance(value, Map):
+        fields.add(
+            "headers",
+            "'headers' must be a mapping of header names to values, like {Accept: application/json}",
+        )
+        return ()
+    pairs: list[tuple[str, str]] = []
+    for name, raw in value.items():
+        line = value.lines[name]
+        text = scalar_text(raw)
+        if not TOKEN.fullmatch(name):
+            fields.add_at(line, f"header name {q(name)} is not valid; use letters, digits and !#$%&'*+-.^_`|~ only")
+        elif name.lower() in CREDENTIAL_HEADERS:
+            fields.add_at(
+                line,
+                f"header {q(name)} is not allowed in headers: credentials come from auth:, never the catalogue",
+            )
+        elif text is None:
+            fields.add_at(line, f"header {q(name)} must have a text value (write '' for none), not {show(raw)}")
+        elif "\r" in text or "\n" in text:
+            fields.add_at(line, f"header {q(name)} must have a one-line value; remove the line breaks")
+        else:
+            pairs.append((name, text))
+    return tuple(pairs)
+
+
+def body(fields: Fields, method: str) -> Body | None:
+    value = fields.mapping.get("body")
+    if value is None:
+        return None
+    if not isinstance(value, Map):
+        fields.add("body", f"'body' must be a mapping with exactly one of 'json' or 'form', not {show(value)}")
+        return None
+    check_keys(fields, value, ("json", "form"), "body")
+    kinds = [kind for kind in ("json", "form") if kind in value]
+    if len(kinds) != 1:
+        what = "has both 'json' and 'form'" if kinds else "has neither 'json' nor 'form'"
+        fields.add("body", f"body {what}; give exactly one, like body: {{json: {{...}}}}")
+        return None
+    if method in NO_BODY:
+        fields.add("body", f"a body is not allowed on {method}; use method: POST (or PUT, PATCH), or remove the body")
+        return None
+    if kinds[0] == "json":
+        text, error = json_text(value["json"])
+        if error:
+            fields.add_at(value.lines["json"], f"body json cannot be sent as JSON ({error}); quote dates and binary")
+            return None
+        return Body(BodyKind.JSON, text)
+    return _form(fields, value["form"], value.lines["form"])
+
+
+def json_text(value: Any) -> tuple[str, str]:
+    """Compact JSON for `value`, or an empty text and the reason it cannot be encoded."""
+    try:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False), ""
+    except (TypeError, ValueError, RecursionError) as exc:
+        return "", str(exc)
+
+
+def _form(fields: Fields, value: Any, line: int) -> Body | None:
+    if not isinstance(value, Map):
+        fields.add_at(line, f"body form must be a mapping of field names to values, not {show(value)}")
+        return None
+    pairs: list[tuple[str, str]] = []
+    for name, raw in value.items():
+        if isinstance(raw, dict | list):
+            text, error = json_text(raw)
+            if error:
+                fields.add_at(value.lines[name], f"form field {q(name)} cannot be encoded as JSON ({error})")
+                continue
+        else:
+            text = "" if raw is None else scalar_text(raw) or str(raw)
+        pairs.append((name, text))
+    return Body(BodyKind.FORM, urllib.parse.urlencode(pairs))
+
+
+def auth(fields: Fields) -> tuple[Auth, KeyStyle | None, list[tuple[KeyStyle, int]] | None]:
+    """The auth kind, the key style for a single probe, and the listed styles to expand into."""
+    value = fields.mapping.get("auth")
+    if value is None or value == "none":
+        return Auth.NONE, None, None
+    if value == "cookies":
+        return Auth.COOKIES, None, None
+    if value == "console-token":
+        return Auth.CONSOLE_TOKEN, None, None
+    if value == "key":
+        return Auth.KEY, KeyStyle.BEARER, None
+    if isinstance(value, Map) and value:
+        check_keys(fields, value, ("key",), "auth")  # a mapping without 'key' has an unknown key to report
+        if "key" in value:
+            return _key_styles(fields, value["key"], value.lines["key"])
+        return Auth.NONE, None, None
+    options = (*AUTHS, "{key: STYLE}", "{key: [STYLE, ...]}")
+    message = f"{not_one_of('auth', value, options, suggest=())}, with STYLE one of {one_of(STYLES)}"
+    meant = close(value, (*AUTHS, *STYLES)) if isinstance(value, str) else None
+    if meant in STYLES:
+        message += f"; did you mean {{key: {meant}}}?"
+    elif meant:
+        message += f"; did you mean '{meant}'?"
+    fields.add("auth", message)
+    return Auth.NONE, None, None
+
+
+def _key_styles(
+    fields: Fields, value: Any, line: int
+) -> tuple[Auth, KeyStyle | None, list[tuple[KeyStyle, int]] | None]:
+    if not isinstance(value, Seq):
+        style = _key_style(fields, value, line)
+        return Auth.KEY, style, None
+    if not value:
+        fields.add_at(line, f"auth key styles are an empty list; list at least one of {one_of(STYLES)}")
+    styles: list[tuple[KeyStyle, int]] = []
+    for item, item_line in zip(value, value.lines, strict=True):
+        style = _key_style(fields, item, item_line)
+        if style is not None:
+            styles.append((style, item_line))
+    return Auth.KEY, KeyStyle.BEARER, styles
+
+
+def _key_style(fields: Fields, value: Any, line: int) -> KeyStyle | None:
+    if isinstance(value, str) and value in STYLES:
+        return KeyStyle(value)
+    fields.add_at(line, not_one_of("key style", value, STYLES))
+    return None
+
+
+def query(fields: Fields) -> str:
+    """`query: {name: value}` (a list value repeats the name), percent-encoded in order; `{{ name }}` placeholders are
+    kept as written, to be filled and encoded when the probe runs."""
+    value = fields.mapping.get("query")
+    if value is None:
+        return ""
+    if not isinstance(value, Map):
+        fields.add(
+            "query", f"'query' must be a mapping of parameter names to values, like {{action: X}}, not {show(value)}"
+        )
+        return ""
+    pairs: list[str] = []
+    for name, raw in value.items():
+        line = value.lines[name]
+        items = list(raw) if isinstance(raw, list) else [raw]
+        for item in items:
+            text = "" if item is None else scalar_text(item)
+            if text is None:
+                fields.add_at(line, f"query {q(name)} must have a text value (or a list of them), not {show(item)}")
+                continue
+            pairs.append(f"{_encode(name)}={_encode(text)}")
+    return "&".join(pairs)
+
+
+def _encode(text: str) -> str:
+    parts = capture_mod.PLACEHOLDER.split(text)
+    # split() interleaves the text between placeholders with each placeholder's groups (name, optional mark).
+    out: list[str] = []
+    for index in range(0, len(parts), 3):
+        out.append(urllib.parse.quote(parts[index], safe=_QUERY_SAFE))
+        if index + 1 < len(parts):
+            out.append("{{ " + parts[index + 1] + (parts[index + 2] or "") + " }}")
+    return "".join(out)
+
+
+def choice(fields: Fields, mapping: Map, key: str, options: Sequence[str], where: str) -> str | None:
+    """The value of `key` if it is one of `options`; None (and no problem) when it is absent or null."""
+    value = mapping.get(key)
+    if value is None:
+        return None
+    if isinstance(value, str) and value in options:
+        return value
+    fields.add_at(mapping.lines[key], not_one_of(f"{where}.{key}", value, options))
+    return None
+
+
+def tags(fields: Fields, strict: bool) -> Tags:
+    """`region`, `surface` and `cost` hold checked values when given; any other tag is the user's own, with a text
+    value. `strict` (the shipped catalogue's standard) requires region and surface."""
+    value = fields.mapping.get("tags")
+    if value is None:
+        if strict:
+            fields.add_at(fields.mapping.line, "missing required key 'tags' (like {region: intl, surface: api})")
+        return Tags(region="", surface="")
+    if not isinstance(value, Map):
+        fields.add(
+            "tags", f"'tags' must be a mapping like {{region: intl, surface: api, team: payments}}, not {show(value)}"
+        )
+        return Tags(region="", surface="")
+    found: dict[str, str] = {}
+    for key, options in (("region", REGIONS), ("surface", SURFACES)):
+        found[key] = choice(fields, value, key, options, "tags") or ""
+        if strict and value.get(key) is None:
+            fields.add("tags", f"tags needs '{key}': one of {one_of(options)}")
+    cost = choice(fields, value, "cost", COSTS, "tags") or "free"
+    extra: list[tuple[str, str]] = []
+    for key, raw in value.items():
+        if key in KNOWN_TAGS:
+            continue
+        line = value.lines[key]
+        text = scalar_text(raw)
+        meant = close(key, KNOWN_TAGS, cutoff=0.8)  # a tag 'host' is the user's; 'regoin' is a typo
+        if meant is not None and key != meant:
+            fields.add_at(
+                line,
+                f"tag {q(key)}, did you mean '{meant}'? "
+                f"(a tag of your own needs a name further from {one_of(KNOWN_TAGS)})",
+            )
+        elif not TAG.fullmatch(key):
+            fields.add_at(line, f"tag name {q(key)} must be lowercase letters, digits, '_', '-' or '.', like team")
+        elif text is None:
+            fields.add_at(line, f"tag {q(key)} must have a text value, like team: payments, not {show(raw)}")
+        else:
+            extra.append((key, text))
+    return Tags(region=found["region"], surface=found["surface"], cost=cost, extra=tuple(extra))

@@ -1,0 +1,129 @@
+"""The `needs` graph and where credentials may go: unknown needs, cycles, placeholders no needed probe captures,
+captured credentials leaving their site, and (with rules) the key, the console token and http."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import urllib.parse
+from collections.abc import Sequence
+
+from prober import capture as capture_mod
+from prober import scope
+from prober.capture import is_credential
+from prober.catalogue.probes import Document
+from prober.catalogue.problems import Problems, q
+from prober.model import Probe
+from prober.scope import registrable, within
+
+
+def check(document: Document, problems: Problems) -> list[Probe]:
+    """Resolve `needs` (a base id stands for every probe it expands into), then reject unknown needs, cycles and
+    `{{ name }}` placeholders that no needed probe captures. A probe waiting (directly or not) for a probe that had
+    problems of its own is not checked for placeholders: what that probe captures is unknown."""
+    located = document.located
+    by_base: dict[str, list[str]] = {}
+    for entry in located:
+        by_base.setdefault(entry.base, []).append(entry.probe.id)
+    known = {entry.probe.id for entry in located}
+    resolved: list[Probe] = []
+    waits_for_broken: set[str] = set()
+    for probe, line, label, _ in located:
+        needs: list[str] = []
+        for need in probe.needs:
+            if need in known:
+                needs.append(need)
+            elif need in by_base:
+                needs.extend(by_base[need])
+            elif need in document.written:
+                waits_for_broken.add(probe.id)
+            else:
+                close = difflib.get_close_matches(need, sorted(known | document.written), n=1)
+                fix = f", did you mean '{close[0]}'?" if close else "; list ids of probes in this catalogue"
+                problems.add(line, f"needs {q(need)}, which is not a probe id{fix}", label)
+        resolved.append(dataclasses.replace(probe, needs=tuple(dict.fromkeys(needs))))
+    graph = {p.id: p for p in resolved}
+    lines = {entry.probe.id: (entry.line, entry.label) for entry in located}
+    for probe in resolved:
+        line, label = lines[probe.id]
+        cycle = _cycle(probe.id, graph)
+        if cycle:
+            problems.add(line, f"needs form a cycle: {' → '.join(cycle)}; a probe cannot wait for itself", label)
+            continue
+        reachable = _ancestors(probe.id, graph)
+        if waits_for_broken.intersection([probe.id, *reachable]):
+            continue
+        captured = {c.name for need in reachable for c in graph[need].captures}
+        for name in capture_mod.placeholders(probe):
+            if name not in captured:
+                problems.add(
+                    line,
+                    f"uses {{{{ {name} }}}} but no probe it needs captures '{name}'; "
+                    f"add the capturing probe to 'needs' or a 'capture:' for '{name}'",
+                    label,
+                )
+                continue
+            for source in (graph[need] for need in reachable):
+                for problem in _captured_scope(probe, name, source):
+                    problems.add(line, problem, label)
+    return resolved
+
+
+def check_scope(
+    document: Document, probes: Sequence[Probe], problems: Problems, allowed: Sequence[str], allow_insecure: bool
+) -> None:
+    """The key only inside Alibaba's domains (or `--allow-key-host`), the console token only to console gateways,
+    no credential over plain http unless `--allow-insecure`: prober/scope.py's rules, each at its probe's line."""
+    lines = {entry.probe.id: (entry.line, entry.label) for entry in document.located}
+    for ident, what in scope.findings(probes, allowed, allow_insecure):
+        line, label = lines[ident]
+        problems.add(line, what, label)
+
+
+def _captured_scope(probe: Probe, name: str, source: Probe) -> list[str]:
+    """A placeholder filled with a captured credential (from a cookie or a credentialed answer) may only go over
+    https to the site it came from (issue 9: a catalogue must not be able to carry a session elsewhere)."""
+    kinds = sorted({c.source.value for c in source.captures if c.name == name and is_credential(source, c.source)})
+    if not kinds:
+        return []
+    origin = urllib.parse.urlsplit(source.url).hostname or ""
+    site = registrable(origin)
+    target = urllib.parse.urlsplit(probe.url)
+    host = target.hostname or ""
+    what = f"{{{{ {name} }}}} (a credential: captured by '{source.id}' from its {' or '.join(kinds)} on {origin})"
+    found = []
+    if target.scheme != "https":
+        found.append(f"sends {what} over {target.scheme or 'no scheme'}; captured credentials go over https only")
+    if not within(host, (site,)):
+        found.append(
+            f"sends {what} to {host}, outside {site}; a captured credential may only go to the site it came from"
+        )
+    return found
+
+
+def _ancestors(start: str, graph: dict[str, Probe]) -> list[str]:
+    """Every probe `start` waits for, directly or not, nearest first."""
+    seen: dict[str, None] = {}
+    queue = list(graph[start].needs)
+    while queue:
+        current = queue.pop(0)
+        if current in seen or current not in graph:
+            continue
+        seen[current] = None
+        queue.extend(graph[current].needs)
+    return list(seen)
+
+
+def _cycle(start: str, graph: dict[str, Probe]) -> list[str] | None:
+    """A path start → … → start through `needs`, if there is one."""
+    stack: list[tuple[str, list[str]]] = [(n, [start, n]) for n in graph[start].needs]
+    seen: set[str] = set()
+    while stack:
+        current, path = stack.pop()
+        if current == start:
+            return path
+        if current in seen or current not in graph:
+            continue
+        seen.add(current)
+        stack.extend((n, [*path, n]) for n in graph[current].needs)
+    return None

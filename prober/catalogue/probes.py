@@ -1,0 +1,267 @@
+"""The catalogue document: its top level, `defaults:` merged under each probe, each probe's fields, ids, expansion."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, NamedTuple
+
+from prober.catalogue import checks
+from prober.catalogue.expect import expect
+from prober.catalogue.problems import Fields, Problems, check_keys, q, show
+from prober.catalogue.reader import Map, Seq
+from prober.model import KeyStyle, Probe
+
+TOP_KEYS = ("version", "defaults", "probes")
+PROBE_KEYS = (
+    "id",
+    "description",
+    "method",
+    "url",
+    "query",
+    "hosts",
+    "headers",
+    "body",
+    "auth",
+    "tags",
+    "expect",
+    "source",
+    "capture",
+    "needs",
+)
+DEFAULT_KEYS = tuple(key for key in PROBE_KEYS if key != "id")
+# Mappings merged one level deep: a probe's entries go over the defaults' (a probe adds a header, a tag or a query
+# parameter without repeating the rest). Every other key a probe gives replaces the default whole.
+MERGED = ("headers", "query", "tags")
+_REQUIRED = {  # key -> what it holds, for the "missing" message
+    "id": "a unique name like 'dashscope-intl-policies'",
+    "description": "what the probe checks, in words",
+    "url": "the http:// or https:// URL to probe",
+}
+_SOURCE = "where this endpoint is documented"
+
+
+class Located(NamedTuple):
+    """An expanded probe, the line that made its id, its label in messages and the id it was written with."""
+
+    probe: Probe
+    line: int
+    label: str
+    base: str
+
+
+class Document(NamedTuple):
+    """What the checks found: the probes that parsed, the ids of every probe written (parsed or not, so that a
+    `needs` of a broken probe is not reported as unknown too), and each probe mapping's text span with its label."""
+
+    located: list[Located]
+    written: set[str]
+    spans: list[tuple[int, int, str]]
+
+
+def check(root: Any, root_line: int, problems: Problems, strict: bool) -> Document:
+    """Check every probe of the document, whatever the others hold: every problem is found in one pass."""
+    document = Document([], set(), [])
+    if root is None:
+        problems.add(root_line, "the catalogue is empty; write 'version: 1' and a 'probes:' list")
+        return document
+    if not isinstance(root, Map):
+        problems.add(root_line, f"the catalogue must be a mapping with 'version: 1' and 'probes:', not {show(root)}")
+        return document
+    top = Fields(root, "", problems)
+    suggested = check_keys(top, root, TOP_KEYS)
+    _check_version(top, suggested)
+    defaults = _defaults(top)
+    items = _probe_list(top, suggested)
+    ids: dict[str, int] = {}
+    for index, (item, line) in enumerate(zip(items, items.lines, strict=True), start=1):
+        label, base, base_line, expanded = _check_probe(item, line, index, defaults, problems, strict)
+        if isinstance(item, Map):
+            document.spans.append((item.start, item.end, label))
+        if base is not None:
+            document.written.add(base)
+            if not _remember_id(base, base_line, label, ids, problems):
+                continue
+        repeated: set[str] = set()  # report an id that a probe's expansion repeats only once
+        for probe, probe_line in expanded:
+            if probe.id in repeated:
+                continue
+            if probe.id != base and not _remember_id(probe.id, probe_line, label, ids, problems):
+                repeated.add(probe.id)
+                continue
+            document.located.append(Located(probe, probe_line, label, base or ""))
+    return document
+
+
+def _remember_id(ident: str, line: int, label: str, ids: dict[str, int], problems: Problems) -> bool:
+    """Note the first line of `ident`; report it and return False if it was seen before (once per id and line)."""
+    if ident not in ids:
+        ids[ident] = line
+        return True
+    problems.add(line, f"duplicate id {q(ident)} (first at line {ids[ident]}); every probe id must be unique", label)
+    return False
+
+
+def _check_version(top: Fields, suggested: set[str]) -> None:
+    if "version" not in top.mapping:
+        if "version" not in suggested:
+            top.add_at(top.mapping.line, "missing required key 'version'; add 'version: 1' at the top")
+        return
+    version = top.mapping["version"]
+    if type(version) is not int or version != 1:
+        top.add("version", f"version must be 1, not {show(version)}")
+
+
+def _defaults(top: Fields) -> Map | None:
+    """The `defaults:` mapping, its keys checked; problems in its values are then reported once, at its lines."""
+    value = top.mapping.get("defaults")
+    if value is None:
+        return None
+    if not isinstance(value, Map):
+        top.add(
+            "defaults",
+            "'defaults' must be a mapping of probe keys (any but id), like {auth: key, tags: {region: intl}}, "
+            f"not {show(value)}",
+        )
+        return None
+    if "id" in value:
+        top.add_at(value.lines["id"], "defaults cannot hold 'id': every probe names its own")
+    check_keys(top, value, (*DEFAULT_KEYS, "id"), "defaults")
+    top.problems.shared = range(value.line, _last_line(value) + 1)
+    return value
+
+
+def _last_line(value: Any) -> int:
+    if isinstance(value, Map):
+        return max((max(line, _last_line(value[key])) for key, line in value.lines.items()), default=value.line)
+    if isinstance(value, Seq):
+        return max((max(line, _last_line(item)) for item, line in zip(value, value.lines, strict=True)), default=0)
+    return 0
+
+
+def _probe_list(top: Fields, suggested: set[str]) -> Seq:
+    if "probes" not in top.mapping:
+        if "probes" not in suggested:
+            top.add_at(top.mapping.line, "missing required key 'probes'; add a list of probes")
+        return Seq()
+    items = top.mapping["probes"]
+    if not isinstance(items, Seq):
+        top.add(
+            "probes",
+            f"'probes' must be a list of probes (each item starting with '- id:'), not {show(items)}",
+        )
+        return Seq()
+    if not items:
+        top.add("probes", "'probes' is empty; add at least one probe")
+    return items
+
+
+def merged(item: Map, defaults: Map | None) -> Map:
+    """The probe's mapping over the defaults, each key remembering the line it came from."""
+    if not defaults:
+        return item
+    out = Map(item.line, item.start, item.end)
+    for source in (defaults, item):
+        for key, value in source.items():
+            if key == "id" and source is defaults:
+                continue
+            below = out.get(key)
+            if key in MERGED and isinstance(below, Map) and isinstance(value, Map):
+                inner = Map(value.line, value.start, value.end)
+                for part in (below, value):
+                    for name, entry in part.items():
+                        inner[name] = entry
+                        inner.lines[name] = part.lines[name]
+                out[key] = inner
+            else:
+                out[key] = value
+            out.lines[key] = source.lines[key]
+    return out
+
+
+def _check_probe(
+    item: Any, line: int, index: int, defaults: Map | None, problems: Problems, strict: bool
+) -> tuple[str, str | None, int, list[tuple[Probe, int]]]:
+    """The probe's label, its valid id or None, the id's line, and its expansion (empty on any problem)."""
+    if not isinstance(item, Map):
+        problems.add(line, f"must be a mapping with id, description and url, not {show(item)}", f"#{index}")
+        return f"#{index}", None, line, []
+    ident = item.get("id")
+    base = ident if isinstance(ident, str) and checks.ID.fullmatch(ident) else None
+    fields = Fields(merged(item, defaults), f"'{base}'" if base else f"#{index}", problems)
+    suggested = check_keys(fields, item, PROBE_KEYS)
+    mapping = fields.mapping
+    for key, holds in (*_REQUIRED.items(), *((("source", _SOURCE),) if strict else ())):
+        if key not in mapping and key not in suggested:
+            fields.add_at(item.line, f"missing required key '{key}' ({holds})")
+    if "id" in item and base is None:
+        fields.add("id", checks.bad_id(ident))
+    description = checks.text(fields, "description", "what the probe checks")
+    source = checks.text(fields, "source", "where this endpoint is documented")
+    method = checks.method(fields)
+    hosts = checks.hosts(fields)
+    url = checks.url(fields, hosts)
+    headers = checks.headers(fields)
+    body = checks.body(fields, method)
+    auth, key_style, styles = checks.auth(fields)
+    tags = checks.tags(fields, strict and "tags" not in suggested)
+    expected = expect(fields)
+    captures = checks.captures(fields)
+    needs = checks.needs(fields)
+    if fields.failed or base is None:
+        return fields.probe, base, fields.line("id"), []
+    template = Probe(
+        id=base,
+        description=description,
+        method=method,
+        url=url,
+        headers=headers,
+        body=body,
+        auth=auth,
+        key_style=key_style,
+        tags=tags,
+        expect=expected,
+        source=source,
+        captures=captures,
+        needs=needs,
+    )
+    return fields.probe, base, fields.line("id"), _expand(template, fields.line("id"), hosts, styles)
+
+
+def _expand(
+    template: Probe,
+    line: int,
+    hosts: list[tuple[str, int]] | None,
+    styles: list[tuple[KeyStyle, int]] | None,
+) -> list[tuple[Probe, int]]:
+    """One probe per host and key style (hosts outer), each with the line that makes its id."""
+    if hosts is None and styles is None:
+        return [(template, line)]
+    probes: list[tuple[Probe, int]] = []
+    seen_hosts: set[str] = set()
+    for host, host_line in hosts if hosts is not None else [("", 0)]:
+        repeated_host = host in seen_hosts
+        seen_hosts.add(host)
+        seen_styles: set[KeyStyle | None] = set()
+        for style, style_line in styles if styles is not None else [(template.key_style, 0)]:
+            repeated_style = style in seen_styles
+            seen_styles.add(style)
+            parts = [template.id]
+            if hosts is not None:
+                parts.append(host)
+            if styles is not None and style is not None:
+                parts.append(style.value)
+            # A repeated id is reported at the host or style entry that repeats.
+            if repeated_host:
+                at = host_line
+            elif repeated_style:
+                at = style_line
+            else:
+                at = host_line or style_line or line
+            probe = dataclasses.replace(
+                template,
+                id="/".join(parts),
+                url=template.url.replace("{host}", host) if hosts is not None else template.url,
+                key_style=style,
+            )
+            probes.append((probe, at))
+    return probes

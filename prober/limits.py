@@ -1,0 +1,55 @@
+"""How many requests may be in flight and how fast they may start: a global and a per-host slot, and rate gates."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+
+class RateGate:
+    """Spaces request starts at least 1/rate apart, so no one-second window ever holds more than `rate` starts."""
+
+    def __init__(self, rate: float) -> None:
+        # 1% over 1/rate: a window [t, t+1) never holds rate+1 starts, even with timer and network jitter.
+        self._spacing = 1.0 / rate * 1.01
+        self._next = 0.0
+        self._lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        async with self._lock:
+            loop = asyncio.get_running_loop()
+            delay = self._next - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self._next = loop.time() + self._spacing
+
+
+class Limiter:
+    """A global slot and a per-host slot for every request, always taken host first so nothing deadlocks;
+    then the global and per-host rate gates, when rates are set."""
+
+    def __init__(
+        self, concurrency: int, per_host: int, rate: float | None = None, host_rate: float | None = None
+    ) -> None:
+        self._global = asyncio.Semaphore(concurrency)
+        self._per_host = per_host
+        self._hosts: dict[str, asyncio.Semaphore] = {}
+        self._rate = RateGate(rate) if rate else None
+        self._host_rate = host_rate
+        self._host_gates: dict[str, RateGate] = {}
+
+    @asynccontextmanager
+    async def slot(self, origin: str) -> AsyncIterator[None]:
+        host = self._hosts.get(origin)
+        if host is None:
+            host = self._hosts[origin] = asyncio.Semaphore(self._per_host)
+        async with host, self._global:
+            if self._host_rate:
+                gate = self._host_gates.get(origin)
+                if gate is None:
+                    gate = self._host_gates[origin] = RateGate(self._host_rate)
+                await gate.wait()
+            if self._rate is not None:
+                await self._rate.wait()
+            yield
