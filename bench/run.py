@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from prober import __version__  # noqa: E402
 from prober.demo import DEMO_KEY, INTL_PASSPORT_COOKIES  # noqa: E402
-from prober.replica import behaviours  # noqa: E402
+from prober.replica.behaviours import common as behaviours  # noqa: E402  (the host names)
 
 PY = sys.executable
 TIME = "/usr/bin/time" if Path("/usr/bin/time").exists() else None

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from prober import __version__, catalogue, credentials, routing, serial, store
 from prober.credentials import CookieSource, Credentials, TokenSource
@@ -239,6 +240,13 @@ def given(plan: Plan) -> list[Secret | str]:
 
 
 def redactor_for(plan: Plan) -> Redactor:
-    """Every secret the sweep holds: cookie values that look like credentials, and the credentials given directly."""
-    jar = plan.creds.jar.secrets() if plan.creds.jar is not None else ()
-    return Redactor(jar, trusted=given(plan))
+    """Every secret the sweep can send: the credentials given directly, and the values (that look like credentials)
+    of the cookies the jar holds for the hosts of its cookie probes. Cookies go to nothing else (never across
+    origins, request.py), so no server can echo another's value; a browser-sized jar then costs what the probed
+    hosts' cookies cost (issue 9, finding 8)."""
+    jar = plan.creds.jar
+    sendable: list[Secret] = []
+    if jar is not None:
+        hosts = {urlsplit(p.url).hostname or "" for p in plan.probes if p.auth is Auth.COOKIES}
+        sendable = [c.value for host in sorted(hosts) for c in jar.for_host(host)]
+    return Redactor(sendable, trusted=given(plan))

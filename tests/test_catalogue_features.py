@@ -354,3 +354,16 @@ def test_prober_schema_prints_it_and_the_shipped_copy_matches() -> None:
     shipped = json.loads((ROOT / "probes.schema.json").read_text(encoding="utf-8"))
     assert shipped == schema(), "the schema changed: run `prober schema > probes.schema.json`"
     assert SHIPPED.read_text(encoding="utf-8").startswith("# yaml-language-server: $schema=probes.schema.json\n")
+
+
+def test_the_listing_folds_to_100_columns_on_a_terminal_and_keeps_lines_whole_when_piped() -> None:
+    """Issue 13: terminal output fits 100 columns; piped, every request line stays whole to copy."""
+    from prober import catalogue
+    from prober.catalogue import listing
+
+    probes = catalogue.load(ROOT / "probes.yaml").probes
+    folded = listing.text(probes, listing.WIDTH)
+    assert max(len(line) for line in folded.splitlines()) <= listing.WIDTH
+    whole = listing.text(probes)
+    assert max(len(line) for line in whole.splitlines()) > listing.WIDTH  # the shipped catalogue has long URLs
+    assert folded.replace("\n  ↳ ", "") == whole

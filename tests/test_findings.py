@@ -16,7 +16,6 @@ from prober.model import (
     Change,
     ChangeKind,
     Comparison,
-    Hop,
     KeyStyle,
     Outcome,
     OutcomeClass,
@@ -24,47 +23,17 @@ from prober.model import (
     Quota,
     QuotaWindow,
     Sweep,
-    Tags,
-    VendorError,
 )
 from prober.report import Format, renderer
+from tests.builders import STAMP, answer, make_probe, make_sweep, skipped
 
-STAMP = "2026-11-29T08:00:00Z"
 PASSPORT = ("login_current_pk", "login_aliyunid_pk", "login_aliyunid", "cr_token", "x5sec")
 GATEWAY = "https://modelstudio.console.alibabacloud.com/data/api.json?action=x"
 CLI = "https://bailian-singapore-cs.alibabacloud.com/cli/api.json?action=y"
 
 
 def _probe(pid: str, url: str, auth: Auth = Auth.KEY, surface: str = "api", style: KeyStyle | None = None) -> Probe:
-    if auth is Auth.KEY and style is None:
-        style = KeyStyle.BEARER
-    return Probe(pid, pid, "GET", url, auth=auth, key_style=style, tags=Tags("intl", surface), source="test")
-
-
-def _answer(
-    probe: Probe,
-    klass: OutcomeClass,
-    status: int,
-    code: str | None = None,
-    cookies: tuple[str, ...] = (),
-    **more: Any,
-) -> Outcome:
-    hops = (Hop(probe.method, probe.url, status, "", cookies_sent=cookies, key_sent=probe.auth is Auth.KEY),)
-    error = VendorError("console", code, None) if code else None
-    return Outcome(
-        probe.id, klass, f"{status} {code or ''}".strip(), status=status, hops=hops, vendor_error=error, **more
-    )
-
-
-def _sweep(*pairs: tuple[Probe, Outcome], environment: tuple[tuple[str, str], ...] = (), **more: Any) -> Sweep:
-    return Sweep(
-        environment,
-        tuple(p for p, _ in pairs),
-        tuple(o for _, o in pairs),
-        STAMP,
-        STAMP,
-        **more,
-    )
+    return make_probe(pid, url, auth=auth, style=style, surface=surface, source="test")
 
 
 def _found(sweep: Sweep) -> dict[str, Finding]:
@@ -78,9 +47,9 @@ def _intl_cookie_sweep(sent: tuple[str, ...]) -> Sweep:
     rpc = _probe(
         "console-rpc-intl", "https://bailian-singapore-cs.alibabacloud.com/data/api.json", Auth.COOKIES, "console"
     )
-    return _sweep(
-        (dashboard, _answer(dashboard, OutcomeClass.REDIRECT_TO_LOGIN, 302, cookies=sent)),
-        (rpc, _answer(rpc, OutcomeClass.CONSOLE_LOGIN_REQUIRED, 200, "BailianGateway.Login.NotLogined", cookies=sent)),
+    return make_sweep(
+        (dashboard, answer(dashboard, OutcomeClass.REDIRECT_TO_LOGIN, 302, cookies=sent)),
+        (rpc, answer(rpc, OutcomeClass.CONSOLE_LOGIN_REQUIRED, 200, "BailianGateway.Login.NotLogined", cookies=sent)),
     )
 
 
@@ -110,10 +79,10 @@ def test_other_refused_sessions_say_why(sent: tuple[str, ...], rule: str, words:
 def _token_sweep(klass: OutcomeClass, **more: Any) -> Sweep:
     probe = _probe("cli-gateway-intl", CLI, Auth.CONSOLE_TOKEN, "console")
     if klass is OutcomeClass.SKIPPED:
-        outcome = Outcome(probe.id, klass, "no console token: set BAILIAN_CONSOLE_TOKEN")
+        outcome = skipped(probe, "no console token: set BAILIAN_CONSOLE_TOKEN")
     else:
-        outcome = _answer(probe, klass, 200, **more)
-    return _sweep((probe, outcome))
+        outcome = answer(probe, klass, 200, **more)
+    return make_sweep((probe, outcome))
 
 
 def test_no_console_token_points_at_the_route_that_works_for_intl() -> None:
@@ -146,10 +115,10 @@ def test_the_key_on_the_console_in_three_header_styles() -> None:
     pairs = []
     for style in KeyStyle:
         probe = _probe(f"console-gateway-intl/{style.value}", GATEWAY, Auth.KEY, "console", style)
-        pairs.append((probe, _answer(probe, OutcomeClass.CONSOLE_LOGIN_REQUIRED, 200, "ConsoleNeedLogin")))
+        pairs.append((probe, answer(probe, OutcomeClass.CONSOLE_LOGIN_REQUIRED, 200, "ConsoleNeedLogin")))
     cli = _probe("cli-gateway-intl-key", CLI, Auth.KEY, "console")
-    pairs.append((cli, _answer(cli, OutcomeClass.KEY_REJECTED, 200, "NoPermission")))
-    found = _found(_sweep(*pairs))["key-on-console"]
+    pairs.append((cli, answer(cli, OutcomeClass.KEY_REJECTED, 200, "NoPermission")))
+    found = _found(make_sweep(*pairs))["key-on-console"]
     assert found.sentence == (
         "The key is not accepted by the console gateways: ConsoleNeedLogin on /data/api.json in all 3 header styles; "
         "NoPermission on /cli/api.json"
@@ -162,8 +131,8 @@ def test_no_quota_path_on_the_key_hosts_counts_the_404s() -> None:
     for n, path in enumerate(("policies", "usage", "subscriptions", "quota", "x", "y", "z")):
         host = "dashscope-intl.aliyuncs.com" if n < 4 else "coding-intl.dashscope.aliyuncs.com"
         probe = _probe(f"p{n}", f"https://{host}/api/v1/{path}")
-        pairs.append((probe, _answer(probe, OutcomeClass.NOT_FOUND, 404)))
-    found = _found(_sweep(*pairs))
+        pairs.append((probe, answer(probe, OutcomeClass.NOT_FOUND, 404)))
+    found = _found(make_sweep(*pairs))
     assert found["no-quota-path"].sentence == (
         "No quota API on the key hosts: 7 paths answer 404 on dashscope-intl.aliyuncs.com and "
         "coding-intl.dashscope.aliyuncs.com"
@@ -176,7 +145,7 @@ def test_unreachable_probes_are_counted_by_cause_with_a_fix() -> None:
     for n in range(3):
         probe = _probe(f"gone-{n}", f"https://h{n}.example.test/", Auth.NONE)
         pairs.append((probe, Outcome(probe.id, OutcomeClass.DNS_ERROR, "the host name did not resolve")))
-    found = _found(_sweep(*pairs))
+    found = _found(make_sweep(*pairs))
     assert found["unreachable"].sentence == "3 probes could not be reached (DNS)"
     assert "--connect-to" in found["unreachable"].remedy
     assert "no-rate-limit-headers" not in found  # nothing answered: nothing to say about headers
@@ -184,10 +153,10 @@ def test_unreachable_probes_are_counted_by_cause_with_a_fix() -> None:
 
 def test_unexpected_changed_and_incomplete_come_first() -> None:
     probe = _probe("p", "https://dashscope-intl.aliyuncs.com/api/v1/usage")
-    outcome = _answer(probe, OutcomeClass.OK, 200, expected=False, unexpected_reason="expected status 404, got 200")
+    outcome = answer(probe, OutcomeClass.OK, 200, expected=False, unexpected_reason="expected status 404, got 200")
     change = Change("p", ChangeKind.STATUS, "404", "200", "404 → 200: the endpoint now exists")
     baseline = Comparison(STAMP, STAMP, (change,), (), (), 0)
-    sweep = _sweep((probe, outcome), complete=False, baseline=baseline)
+    sweep = make_sweep((probe, outcome), complete=False, baseline=baseline)
     rules = [f.rule for f in findings.find(sweep)]
     assert rules[:3] == ["incomplete", "unexpected", "changed"]
     found = _found(sweep)
@@ -200,9 +169,9 @@ def test_unexpected_changed_and_incomplete_come_first() -> None:
 def test_skips_are_grouped_by_reason_with_their_fixes() -> None:
     billable = _probe("messages", "https://coding-intl.dashscope.aliyuncs.com/apps/anthropic/v1/messages")
     keyless = _probe("models", "https://dashscope-intl.aliyuncs.com/api/v1/models")
-    sweep = _sweep(
-        (billable, Outcome("messages", OutcomeClass.SKIPPED, "billable probe: pass --billable to send it")),
-        (keyless, Outcome("models", OutcomeClass.SKIPPED, "no API key: set DASHSCOPE_API_KEY")),
+    sweep = make_sweep(
+        (billable, skipped(billable, "billable probe: pass --billable to send it")),
+        (keyless, skipped(keyless, "no API key: set DASHSCOPE_API_KEY")),
     )
     found = _found(sweep)["skipped"]
     assert found.sentence == "2 probes were skipped: billable probe, no API key"
@@ -216,7 +185,7 @@ def test_a_server_value_is_only_ever_a_value() -> None:
     them as code (Markdown) or plain (terminal) without reading them."""
     probe = _probe("console-gateway/x", GATEWAY, Auth.KEY, "console")
     hostile = "Evil`code | @octocat"
-    found = _found(_sweep((probe, _answer(probe, OutcomeClass.CONSOLE_LOGIN_REQUIRED, 200, hostile))))
+    found = _found(make_sweep((probe, answer(probe, OutcomeClass.CONSOLE_LOGIN_REQUIRED, 200, hostile))))
     pieces = found["key-on-console"].text
     assert (hostile, True) in pieces
     assert all(hostile not in text for text, is_value in pieces if not is_value)

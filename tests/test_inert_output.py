@@ -31,10 +31,8 @@ from prober.model import (
     ChangeKind,
     Comparison,
     Hop,
-    KeyStyle,
     Outcome,
     OutcomeClass,
-    Probe,
     Quota,
     QuotaWindow,
     Shape,
@@ -45,9 +43,9 @@ from prober.model import (
 )
 from prober.report import Format, changes, junit, markdown, renderer, ticket
 from prober.report.text import code, prose
+from tests.builders import STAMP, make_probe, make_sweep, skipped
 
 XSD = Path(__file__).parent / "data" / "junit.xsd"
-STAMP = "2026-11-29T08:00:00Z"
 
 HOSTILE = [
     "x\n## Environment\n\n| forged | row |",
@@ -114,25 +112,22 @@ def _sweep(text: str, stamp: str | None = None) -> Sweep:
     hold it too unless `stamp` is given: a report file must carry real times, a sweep in memory need not."""
     url = "https://api.example.test/v1/" + text
     probes = (
-        Probe(
+        make_probe(
             "p1" + text,
-            text,
-            "GET",
             url,
+            description=text,
             headers=(("x-h", text),),
-            auth=Auth.KEY,
-            key_style=KeyStyle.BEARER,
             tags=Tags(text, text, text),
             source=text,
         ),
-        Probe(
+        make_probe(
             "p2" + text,
-            text,
-            "POST",
             url,
+            method="POST",
+            description=text,
             body=Body(BodyKind.FORM, text),
             auth=Auth.COOKIES,
-            tags=Tags("intl", "console"),
+            surface="console",
             source=text,
         ),
     )
@@ -164,7 +159,7 @@ def _sweep(text: str, stamp: str | None = None) -> Sweep:
             unexpected_reason=text,
             captured=(text,),
         ),
-        Outcome(probes[1].id, OutcomeClass.SKIPPED, text, expected=False, unexpected_reason=text),
+        skipped(probes[1], text, expected=False, unexpected_reason=text),
     )
     baseline = Comparison(
         stamp or text,
@@ -174,7 +169,13 @@ def _sweep(text: str, stamp: str | None = None) -> Sweep:
         removed=(text,),
         unchanged_count=0,
     )
-    return Sweep(((text, text), ("Tool", text)), probes, outcomes, stamp or text, stamp or text, True, baseline)
+    return make_sweep(
+        *zip(probes, outcomes, strict=True),
+        environment=((text, text), ("Tool", text)),
+        started=stamp or text,
+        finished=stamp or text,
+        baseline=baseline,
+    )
 
 
 def _walk(tokens: list[Token]) -> Iterator[Token]:
@@ -345,7 +346,9 @@ def _forged(tmp_path: Path, name: str = "forged.json") -> Path:
         expected=False,
         unexpected_reason="reason " + ESCAPES,
     )
-    data = serial.dump(Sweep(sweep.environment, sweep.probes, (hostile, sweep.outcomes[1]), STAMP, STAMP))
+    data = serial.dump(
+        make_sweep(*zip(sweep.probes, (hostile, sweep.outcomes[1]), strict=True), environment=sweep.environment)
+    )
     path = tmp_path / name
     path.write_text(json.dumps(data), encoding="utf-8")  # \u escapes: json.load gives back the raw characters
     return path

@@ -15,7 +15,6 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from types import FrameType
 
 import pytest
 
@@ -30,6 +29,7 @@ from prober.replica.behaviours import common
 from prober.report import json as json_report
 from prober.report import markdown
 from prober.runner import Options
+from tests.counting import calls
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -110,26 +110,9 @@ def test_probes_to_one_host_share_connections(tmp_path: Path, per_host: int) -> 
 # --- no quadratic work ---------------------------------------------------------------------------------------
 
 
-def _calls(work: Callable[[], object]) -> int:
-    """Python and C function calls made by `work()`: a deterministic measure of the work done."""
-    count = 0
-
-    def tick(_frame: FrameType, event: str, _arg: object) -> None:
-        nonlocal count
-        if event in ("call", "c_call"):
-            count += 1
-
-    sys.setprofile(tick)
-    try:
-        work()
-    finally:
-        sys.setprofile(None)
-    return count
-
-
 def _growth(work: Callable[[int], object], small: int = 200, factor: int = 4) -> float:
     work(small)  # warm caches (re, imports) so both counts see the same steady state
-    return _calls(lambda: work(small * factor)) / _calls(lambda: work(small))
+    return calls(lambda: work(small * factor)) / calls(lambda: work(small))
 
 
 def test_catalogue_loading_is_linear_in_probes() -> None:
@@ -172,7 +155,7 @@ def test_scrubbing_a_string_costs_one_pass_whatever_its_length() -> None:
     redactor = Redactor([Secret("cookie-value-000001")], trusted=[Secret("sk-sp-" + "k" * 26)])
     short, long = "a" * 100, "a" * 100_000
     redactor.text(short)
-    assert _calls(lambda: redactor.text(long)) == _calls(lambda: redactor.text(short))
+    assert calls(lambda: redactor.text(long)) == calls(lambda: redactor.text(short))
 
 
 @pytest.mark.parametrize("render", [markdown.render, json_report.render], ids=["markdown", "json"])

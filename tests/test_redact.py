@@ -6,9 +6,7 @@ from __future__ import annotations
 import base64
 import html
 import json
-import sys
 from collections.abc import Callable
-from types import FrameType
 from urllib.parse import quote, quote_plus, unquote
 
 import pytest
@@ -16,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from prober.redact import MASKED, REDACTED, Redactor, Secret, normalise, personal, secret_like, shape
+from tests.counting import calls
 
 KEY = "sk-sp-0123456789abcdefABCDEF0123456789"
 COOKIE = "Ab3d+Ef9h/Ij=Kl&Mn?Op"  # a cookie value with every character URL and JSON encoders touch
@@ -124,23 +123,6 @@ def test_personal_fields_and_email_addresses_are_masked() -> None:
     assert json.loads(personal('{"aliyunPK": 1234}')) == {"aliyunPK": MASKED}  # JSON stays JSON
 
 
-def _calls(work: Callable[[], object]) -> int:
-    """Python and C function calls made by `work()`: a deterministic measure of the work done."""
-    count = 0
-
-    def tick(_frame: FrameType, event: str, _arg: object) -> None:
-        nonlocal count
-        if event in ("call", "c_call"):
-            count += 1
-
-    sys.setprofile(tick)
-    try:
-        work()
-    finally:
-        sys.setprofile(None)
-    return count
-
-
 def test_scrubbing_costs_the_same_with_3000_secrets_as_with_3() -> None:
     """Finding 8: one alternation of every secret made a browser-sized jar cost minutes. The automaton's cost is
     one pass over the text whatever the number of secrets (counted in calls, not timed)."""
@@ -149,7 +131,7 @@ def test_scrubbing_costs_the_same_with_3000_secrets_as_with_3() -> None:
     text = ("ordinary text with an echo Cookie0001Value+x and %2F escapes \\u0041 " * 400)[:20000]
     small, big = Redactor(few), Redactor(many)
     assert small.text(text) == big.text(text)  # also builds both automatons before counting
-    assert _calls(lambda: big.text(text)) == _calls(lambda: small.text(text))
+    assert calls(lambda: big.text(text)) == calls(lambda: small.text(text))
 
 
 def test_secret_repr_never_shows_the_value() -> None:

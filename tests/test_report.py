@@ -18,7 +18,6 @@ from prober.model import (
     KeyStyle,
     Outcome,
     OutcomeClass,
-    Probe,
     Quota,
     QuotaWindow,
     Sweep,
@@ -27,6 +26,7 @@ from prober.model import (
     VendorError,
 )
 from prober.report import Format, curl, markdown, renderer
+from tests.builders import make_probe, make_sweep, skipped
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
 GATEWAY = "https://modelstudio.console.alibabacloud.com/data/api.json?action=x"
@@ -34,61 +34,50 @@ GATEWAY = "https://modelstudio.console.alibabacloud.com/data/api.json?action=x"
 
 def _sweep() -> Sweep:
     probes = (
-        Probe(
+        make_probe(
             "policies",
-            "INTL policies",
-            "GET",
             "https://dashscope-intl.aliyuncs.com/api/v1/policies",
-            auth=Auth.KEY,
-            key_style=KeyStyle.BEARER,
-            tags=Tags("intl", "api"),
+            description="INTL policies",
             expect=Expect(statuses=(404,)),
             source="CodexBar #612 row 1",
         ),
-        Probe(
+        make_probe(
             "gateway/x-api-key",
-            "console gateway",
-            "POST",
             GATEWAY,
+            method="POST",
+            description="console gateway",
             headers=(("Accept", "*/*"),),
             body=Body(BodyKind.JSON, '{"a":"it\'s"}'),
-            auth=Auth.KEY,
-            key_style=KeyStyle.X_API_KEY,
-            tags=Tags("intl", "console"),
+            style=KeyStyle.X_API_KEY,
+            surface="console",
             expect=Expect(statuses=(200,), klass=OutcomeClass.OK),
             source="A1",
         ),
-        Probe(
-            "gateway/bearer",
-            "console gateway",
-            "POST",
-            GATEWAY,
-            auth=Auth.KEY,
-            key_style=KeyStyle.BEARER,
-            tags=Tags("intl", "console"),
-            source="A1",
+        make_probe(
+            "gateway/bearer", GATEWAY, method="POST", description="console gateway", surface="console", source="A1"
         ),
-        Probe(
+        make_probe(
             "rpc",
-            "RPC host | with a pipe",
-            "POST",
             "https://bailian-cs.console.aliyun.com/data/api.json",
+            method="POST",
+            description="RPC host | with a pipe",
             body=Body(BodyKind.FORM, "params=%7B%7D&region=cn-beijing"),
             auth=Auth.COOKIES,
-            tags=Tags("cn", "console"),
+            region="cn",
+            surface="console",
             source="A1 row 4",
         ),
-        Probe(
+        make_probe(
             "messages",
-            "inference",
-            "POST",
             "https://coding-intl.dashscope.aliyuncs.com/apps/anthropic/v1/messages",
-            auth=Auth.KEY,
-            key_style=KeyStyle.BEARER,
+            method="POST",
+            description="inference",
             tags=Tags("intl", "inference", "billable"),
             source="#612",
         ),
-        Probe("gone", "dns", "GET", "https://nowhere.example.test/", tags=Tags("global", "api"), source="t"),
+        make_probe(
+            "gone", "https://nowhere.example.test/", description="dns", auth=Auth.NONE, region="global", source="t"
+        ),
     )
     outcomes = (
         Outcome(
@@ -119,7 +108,7 @@ def _sweep() -> Sweep:
             expected=False,
             unexpected_reason="expected class ok, got console_login_required",
         ),
-        Outcome("gateway/bearer", OutcomeClass.SKIPPED, "no API key: set DASHSCOPE_API_KEY"),
+        skipped(probes[2], "no API key: set DASHSCOPE_API_KEY"),
         Outcome(
             "rpc",
             OutcomeClass.REDIRECT_TO_LOGIN,
@@ -163,12 +152,10 @@ def _sweep() -> Sweep:
             timings=Timings(3.0),
         ),
     )
-    return Sweep(
+    return make_sweep(
+        *zip(probes, outcomes, strict=True),
         environment=(("Tool", "prober 0.0.0"), ("API key", "sk-sp-… (38 chars, fingerprint sha256:0123456789)")),
-        probes=probes,
-        outcomes=outcomes,
-        started_at="2026-11-29T08:00:00Z",
-        finished_at="2026-11-29T08:00:01Z",
+        finished="2026-11-29T08:00:01Z",
     )
 
 
@@ -298,17 +285,18 @@ def test_the_reproducer_reads_the_jar_with_b_and_reaches_hosts_as_the_run_did() 
 
 
 def test_a_captured_value_in_a_reproducer_says_where_it_comes_from() -> None:
-    probe = Probe(
+    probe = make_probe(
         "rpc-token",
-        "rpc",
-        "POST",
         "https://bailian-cs.console.aliyun.com/data/api.json",
+        method="POST",
+        description="rpc",
         body=Body(BodyKind.FORM, "sec_token={{ sec_token }}"),
         auth=Auth.COOKIES,
-        tags=Tags("cn", "console"),
+        region="cn",
+        surface="console",
         needs=("dashboard-cn", "user-info-cn"),
     )
-    text = curl.reproducer(probe, Outcome("rpc-token", OutcomeClass.SKIPPED, "no sec_token"), curl.Reach())
+    text = curl.reproducer(probe, skipped(probe, "no sec_token"), curl.Reach())
     assert "# ${SEC_TOKEN}: captured by dashboard-cn or user-info-cn in the same run" in text
     assert '--data-raw "sec_token=${SEC_TOKEN}"' in text
     assert "this probe sent" not in text  # skipped: nothing was sent

@@ -21,16 +21,14 @@ from prober.model import (
     KeyStyle,
     Outcome,
     OutcomeClass,
-    Probe,
     Quota,
     QuotaWindow,
     Sweep,
-    Tags,
     VendorError,
 )
 from prober.report import Format, renderer, ticket
+from tests.builders import STAMP, make_probe, make_sweep, skipped
 
-STAMP = "2026-11-29T08:00:00Z"
 GFM = MarkdownIt("commonmark").enable("table").enable("strikethrough")
 # Our own HTML, and nothing else: the details blocks, with the probe id escaped inside <code>.
 OWN_HTML = re.compile(
@@ -57,17 +55,17 @@ def big_sweep(n: int = 2_000, text: str = "") -> Sweep:
         kind = i % 5
         url = f"https://host{i % 40}.dashscope.aliyuncs.com/api/v1/path/{i}{text}?q=" + "x" * 150
         if kind == 0:
-            probe = Probe(f"key-{i}{text}", "d", "GET", url, auth=Auth.KEY, key_style=KeyStyle.BEARER, source="s")
+            probe = make_probe(f"key-{i}{text}", url, description="d", region="global", source="s")
             outcome = Outcome(probe.id, OutcomeClass.NOT_FOUND, "404", status=404, hops=(Hop("GET", url, 404, "x"),))
         elif kind == 1:
-            probe = Probe(
+            probe = make_probe(
                 f"console-{i}",
-                "d",
-                "POST",
                 url,
+                method="POST",
+                description="d",
                 body=Body(BodyKind.FORM, "params=" + "y" * 300),
                 auth=Auth.COOKIES,
-                tags=Tags("intl", "console"),
+                surface="console",
             )
             hops = (
                 Hop(
@@ -91,7 +89,9 @@ def big_sweep(n: int = 2_000, text: str = "") -> Sweep:
                 body_truncated=True,
             )
         elif kind == 2:
-            probe = Probe(f"token-{i}", "d", "POST", url, auth=Auth.CONSOLE_TOKEN, tags=Tags("intl", "console"))
+            probe = make_probe(
+                f"token-{i}", url, method="POST", description="d", auth=Auth.CONSOLE_TOKEN, surface="console"
+            )
             quota = Quota("pro", "VALID", (QuotaWindow("5h", 120, 6000, None, rolling=True),))
             outcome = Outcome(
                 probe.id,
@@ -103,14 +103,8 @@ def big_sweep(n: int = 2_000, text: str = "") -> Sweep:
                 rate_limits=(("x-ratelimit-remaining", "17" + text),),
             )
         elif kind == 3:
-            probe = Probe(
-                f"gateway-{i}",
-                "d",
-                "POST",
-                url,
-                auth=Auth.KEY,
-                key_style=KeyStyle.X_API_KEY,
-                tags=Tags("intl", "console"),
+            probe = make_probe(
+                f"gateway-{i}", url, method="POST", description="d", style=KeyStyle.X_API_KEY, surface="console"
             )
             outcome = Outcome(
                 probe.id,
@@ -121,8 +115,8 @@ def big_sweep(n: int = 2_000, text: str = "") -> Sweep:
                 vendor_error=VendorError("console", "ConsoleNeedLogin" + text, "You need to log in."),
             )
         else:
-            probe = Probe(f"skipped-{i}", "d", "GET", url, auth=Auth.KEY, key_style=KeyStyle.BEARER)
-            outcome = Outcome(probe.id, OutcomeClass.SKIPPED, "billable probe: pass --billable" + text)
+            probe = make_probe(f"skipped-{i}", url, description="d", region="global")
+            outcome = skipped(probe, "billable probe: pass --billable" + text)
         if i % 500 == 499:
             outcome = Outcome(
                 probe.id,
@@ -137,7 +131,7 @@ def big_sweep(n: int = 2_000, text: str = "") -> Sweep:
         outcomes.append(outcome)
     change = Change(probes[1_001 % n].id, ChangeKind.STATUS, "404", "302", "404 → 302" + text)
     baseline = Comparison(STAMP, STAMP, (change,), (), (), n - 1)
-    return Sweep(ENVIRONMENT, tuple(probes), tuple(outcomes), STAMP, STAMP, baseline=baseline)
+    return make_sweep(*zip(probes, outcomes, strict=True), environment=ENVIRONMENT, baseline=baseline)
 
 
 def _walk(tokens: list[Token]) -> list[Token]:
