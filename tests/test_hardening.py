@@ -224,9 +224,16 @@ def _arrivals(serve: Callable[..., Server], hosts: tuple[str, ...]) -> tuple[Ser
     return serve({f"{h}/": counter(h) for h in hosts}), seen
 
 
+# The arrival times are taken in the test server's thread, which shares the GIL (and two cores) with the client: a
+# handler can run tens of milliseconds late and the next one on time, so two observed arrivals can sit closer than
+# the client sent them. The gate spaces starts 1/rate apart (plus 1%); counting over a window 60 ms short of a second
+# keeps the check exact about the rate while tolerating that much scheduling jitter (it flaked under load without).
+_JITTER = 0.06
+
+
 def _max_in_any_second(times: list[float]) -> int:
     times = sorted(times)
-    return max((sum(1 for t in times if start <= t < start + 1.0) for start in times), default=0)
+    return max((sum(1 for t in times if start <= t < start + 1.0 - _JITTER) for start in times), default=0)
 
 
 def test_global_rate_is_never_exceeded(serve: Callable[..., Server]) -> None:
