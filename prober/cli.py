@@ -5,32 +5,21 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from prober import __version__
+from prober import __version__, flags
 from prober.errors import CatalogueError, ExitCode, ProberError
 
 if TYPE_CHECKING:
-    from prober.credentials import CookieSource, Credentials
+    from prober.credentials import Credentials
     from prober.expectations import FailOn
     from prober.model import Catalogue, Outcome, Probe, Sweep
     from prober.plan import RunOptions
-    from prober.probe import Settings
     from prober.redact import Redactor
-
-DEFAULT_CATALOGUE = "probes.yaml"
-
-
-def _default_catalogue() -> Path:
-    """./probes.yaml when present, else the catalogue shipped inside the package."""
-    here = Path(DEFAULT_CATALOGUE)
-    if here.exists():
-        return here
-    return Path(__file__).with_name("probes.yaml")
 
 
 @functools.cache
@@ -89,109 +78,30 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.obj = {"debug": debug}
 
 
-def _cookie_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    options = [
-        click.option(
-            "--cookies",
-            type=click.Path(path_type=Path),
-            help="Cookie jar: Netscape cookies.txt, Firefox cookies.sqlite or profile, Chromium Cookies, "
-            "Cookie-Editor/EditThisCookie JSON, HAR, or a Cookie: header file (detected by content). Only cookies "
-            "for Alibaba's domains (aliyuncs.com, alibabacloud.com, aliyun.com, qwencloud.com) and --cookie-domain "
-            "(with run, also --allow-key-host) are kept; the rest are counted and dropped.",
-        ),
-        click.option(
-            "--browser",
-            metavar="NAME[:PROFILE]",
-            help="Read cookies from an installed browser's profile (Alibaba's domains only, as for --cookies).",
-        ),
-        click.option(
-            "--cookie-header-env", metavar="NAME", help="Read a raw Cookie header from this environment variable."
-        ),
-        click.option(
-            "--cookie-domain",
-            metavar="DOMAIN",
-            help="The domain a raw Cookie header belongs to, e.g. aliyun.com or alibabacloud.com; cookies for "
-            "it are kept from any source besides Alibaba's (not a public suffix such as com or co.uk).",
-        ),
-    ]
-    for option in reversed(options):
-        f = option(f)
-    return f
-
-
-def _cookie_source(kwargs: dict[str, Any], allow: tuple[str, ...] = ()) -> CookieSource:
-    from prober.credentials import CookieSource
-
-    return CookieSource(
-        path=kwargs.pop("cookies"),
-        browser=kwargs.pop("browser"),
-        header_env=kwargs.pop("cookie_header_env"),
-        domain=kwargs.pop("cookie_domain"),
-        allow=allow,
-    )
-
-
-_FAIL_ON = click.option(
-    "--fail-on",
-    type=click.Choice(["changed", "unexpected", "none"]),
-    default="unexpected",
-    show_default=True,
-    help="Exit 1 on: an unexpected outcome (unexpected), that or any change since --baseline (changed), never (none).",
-)
-
-_NO_COLOR = click.option(
-    "--no-color", "no_color", is_flag=True, help="No colour, even on a terminal (as with NO_COLOR set)."
-)
-
-_ALLOW_KEY_HOST = click.option(
-    "--allow-key-host",
-    "allow_key_hosts",
-    multiple=True,
-    metavar="HOST",
-    help="Allow sending the API key to this host or domain outside Alibaba's (repeatable); its cookies are kept too.",
-)
-
-
 @cli.command()
 @click.argument("catalogue", required=False, type=click.Path(path_type=Path, dir_okay=False))
-@_ALLOW_KEY_HOST
+@flags.ALLOW_KEY_HOST
 @click.option("--allow-insecure", is_flag=True, help="Allow credentials over plain http (local test servers).")
 @click.option("--strict", is_flag=True, help="Also require source:, tags.region and tags.surface on every probe.")
 def check(catalogue: Path | None, allow_key_hosts: tuple[str, ...], allow_insecure: bool, strict: bool) -> None:
     """Validate CATALOGUE (default ./probes.yaml) without sending anything; every problem in one pass."""
     from prober.catalogue import Rules, load
 
-    loaded = load(catalogue or _default_catalogue(), Rules(allow_key_hosts, allow_insecure, strict))
+    loaded = load(catalogue or flags.default_catalogue(), Rules(allow_key_hosts, allow_insecure, strict))
     _say(f"{loaded.path}: OK, {len(loaded.probes)} probes after expansion")
-
-
-_SELECT = click.option(
-    "--select",
-    "select",
-    multiple=True,
-    metavar="PATTERN",
-    help="Only probes matching this id glob or KEY=VALUE tag filter; ',' joins conditions (repeatable).",
-)
-_EXCLUDE = click.option(
-    "--exclude",
-    "exclude",
-    multiple=True,
-    metavar="PATTERN",
-    help="Leave out probes matching this pattern, written as for --select (repeatable).",
-)
 
 
 @cli.command(name="list")
 @click.argument("catalogue", required=False, type=click.Path(path_type=Path, dir_okay=False))
-@_SELECT
-@_EXCLUDE
+@flags.SELECT
+@flags.EXCLUDE
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def list_(catalogue: Path | None, select: tuple[str, ...], exclude: tuple[str, ...], fmt: str) -> None:
     """Print what each probe of CATALOGUE would send, after expansion: the request line, headers and body, with
     $DASHSCOPE_API_KEY, $BAILIAN_CONSOLE_TOKEN, $COOKIE and ${CAPTURED} in place of every secret."""
     from prober.catalogue import listing
 
-    probes = _selected(_load(catalogue or _default_catalogue()), select, exclude)
+    probes = _selected(_load(catalogue or flags.default_catalogue()), select, exclude)
     # On a terminal long request lines fold to 100 columns; piped, every line stays whole to copy.
     width = listing.WIDTH if sys.stdout.isatty() else None
     _say((listing.text(probes, width) if fmt == "text" else listing.json_text(probes)).rstrip("\n"))
@@ -211,89 +121,6 @@ def schema() -> None:
     from prober.catalogue import schema as schema_mod
 
     _say(json.dumps(schema_mod.schema(), indent=2))
-
-
-def _sweep_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    options = [
-        click.option(
-            "--concurrency",
-            default=16,
-            show_default=True,
-            type=click.IntRange(1, 1000),
-            help="Requests in flight at once, over all hosts.",
-        ),
-        click.option(
-            "--per-host",
-            default=4,
-            show_default=True,
-            type=click.IntRange(1, 1000),
-            help="Requests in flight at once to one host.",
-        ),
-        click.option(
-            "--timeout",
-            default=15.0,
-            show_default=True,
-            type=click.FloatRange(0.1, 600),
-            help="Deadline per probe in seconds, redirects and body included.",
-        ),
-        click.option(
-            "--max-redirects",
-            default=10,
-            show_default=True,
-            type=click.IntRange(0, 50),
-            help="Redirect hops to follow before giving up.",
-        ),
-        click.option("--billable", is_flag=True, help="Also send billable probes (inference; each asks for 1 token)."),
-        click.option(
-            "--rate", type=click.FloatRange(0.01, 10000), help="At most this many requests per second, in all."
-        ),
-        click.option(
-            "--host-rate", type=click.FloatRange(0.01, 10000), help="At most this many requests per second per host."
-        ),
-        click.option(
-            "--max-wait",
-            default=0.0,
-            show_default=True,
-            type=click.FloatRange(0, 3600),
-            help="Seconds a probe may wait out 429 Retry-After answers (every attempt is recorded); 0 never retries.",
-        ),
-        _SELECT,
-        _EXCLUDE,
-        click.option(
-            "--out",
-            default=Path("reports"),
-            show_default=True,
-            type=click.Path(path_type=Path, file_okay=False),
-            help="Directory for the reports.",
-        ),
-        click.option(
-            "--format",
-            "formats",
-            default="md,json",
-            show_default=True,
-            help="Report formats, comma-separated: md, json, junit, ticket (<stamp>.ticket.md, for a GitHub comment).",
-        ),
-    ]
-    for option in reversed(options):
-        f = option(f)
-    return f
-
-
-def _formats(text: str) -> tuple[Any, ...]:
-    from prober.report import Format
-
-    chosen = []
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        try:
-            chosen.append(Format(part))
-        except ValueError:
-            raise click.BadParameter(
-                f"unknown format {part!r}; choose from {', '.join(f.value for f in Format)}",
-                param_hint="--format",
-            ) from None
-    if not chosen:
-        raise click.BadParameter("give at least one format", param_hint="--format")
-    return tuple(dict.fromkeys(chosen))
 
 
 def _colour(no_color: bool) -> bool:
@@ -362,71 +189,8 @@ def _print_findings(loaded: Sweep, colour: bool = False) -> None:
     _styled("\n" + terminal.findings(findings.find(loaded), _width(), colour), colour)
 
 
-def _settings(kwargs: dict[str, Any], proxy: str | None, allow_insecure: bool) -> Settings:
-    from prober.probe import Settings
-
-    return Settings(
-        timeout=kwargs["timeout"],
-        max_redirects=kwargs["max_redirects"],
-        user_agent=f"prober/{__version__}",
-        proxy=proxy,
-        allow_insecure=allow_insecure,
-        billable=kwargs["billable"],
-        rate=kwargs["rate"],
-        host_rate=kwargs["host_rate"],
-        max_wait=kwargs["max_wait"],
-    )
-
-
 @cli.command()
-@click.argument("catalogue", required=False, type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--key-env", metavar="NAME", help="Read the API key from this environment variable.")
-@click.option("--key-file", type=click.Path(path_type=Path, dir_okay=False), help="Read the API key from a file.")
-@click.option(
-    "--console-token-env",
-    metavar="NAME",
-    help="Read the console access token from this variable (default BAILIAN_CONSOLE_TOKEN, then "
-    "DASHSCOPE_ACCESS_TOKEN, then the token `bl auth login --console` saved).",
-)
-@click.option(
-    "--console-token-file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Read the console access token from a file.",
-)
-@_cookie_options
-@click.option(
-    "--connect-to",
-    multiple=True,
-    metavar="HOST:PORT:CONNECT_HOST:CONNECT_PORT",
-    help="Connect to another address for HOST:PORT, as curl does (repeatable).",
-)
-@click.option(
-    "--cacert",
-    type=click.Path(path_type=Path, dir_okay=False, exists=False),
-    help="Trust only this CA bundle (PEM), e.g. the replica's.",
-)
-@click.option("--proxy", metavar="URL", help="HTTP proxy; HTTPS_PROXY and friends are honoured without it.")
-@click.option("--allow-insecure", is_flag=True, help="Allow credentials over plain http.")
-@click.option(
-    "--baseline",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="A previous JSON report; the new report then lists what changed since it.",
-)
-@_FAIL_ON
-@_ALLOW_KEY_HOST
-@_NO_COLOR
-@click.option(
-    "--no-credentials",
-    is_flag=True,
-    help="Run on purpose with no credential: none is read, only the probes that need none are sent (without it, a "
-    "run given no key, console token or cookies is refused).",
-)
-@click.option(
-    "--name",
-    metavar="STEM",
-    help="Name the reports STEM.md, STEM.json, ... instead of a UTC stamp, replacing files of that name (for CI).",
-)
-@_sweep_options
+@flags.run_options
 def run(
     catalogue: Path | None,
     key_env: str | None,
@@ -452,22 +216,22 @@ def run(
     from prober.plan import RunOptions
 
     options = RunOptions(
-        catalogue=catalogue or _default_catalogue(),
+        catalogue=catalogue or flags.default_catalogue(),
         select=kwargs["select"],
         exclude=kwargs["exclude"],
         key_env=key_env,
         key_file=key_file,
         token=TokenSource(env=console_token_env, file=console_token_file, home=Path.home()),
-        cookies=_cookie_source(kwargs),
+        cookies=flags.cookie_source(kwargs),
         allow_key_hosts=allow_key_hosts,
         connect_to=connect_to,
         cacert=cacert,
         concurrency=kwargs["concurrency"],
         per_host=kwargs["per_host"],
-        settings=_settings(kwargs, proxy, allow_insecure),
+        settings=flags.settings(kwargs, proxy, allow_insecure),
         baseline=baseline,
         out=kwargs["out"],
-        formats=_formats(kwargs["formats"]),
+        formats=flags.formats(kwargs["formats"]),
         stem=name,
         fail_on=FailOn(fail_on),
         no_credentials=no_credentials,
@@ -566,7 +330,7 @@ def render(report: Path, fmt: str, fail_on: str) -> None:
 
 @cli.command(name="cookies")
 @click.argument("source", required=False, type=click.Path(path_type=Path))
-@_cookie_options
+@flags.cookie_options
 @click.option(
     "--catalogue",
     "catalogue",
@@ -597,7 +361,7 @@ def cookies_(source: Path | None, catalogue: Path | None, out: Path | None, fmt:
         if kwargs["cookies"] is not None:
             raise click.UsageError("give the cookie source once: as SOURCE or as --cookies")
         kwargs["cookies"] = source
-    cookie_source = _cookie_source(kwargs)
+    cookie_source = flags.cookie_source(kwargs)
     if not cookie_source.given:
         raise click.UsageError("name a cookie source: SOURCE, --browser NAME or --cookie-header-env NAME")
     if out is not None:  # before anything is read: only a regular file or a new path is written
@@ -605,7 +369,7 @@ def cookies_(source: Path | None, catalogue: Path | None, out: Path | None, fmt:
         store.check_target(out)
     jar = credentials.load_jar(cookie_source, os.environ)
     _scrubber().add(jar.secrets())
-    loaded = _load(catalogue or _default_catalogue())
+    loaded = _load(catalogue or flags.default_catalogue())
     # Scrubbed like every other output, though the diagnosis holds cookie names and never a value.
     found = diagnose.diagnose(jar, loaded.probes, time.time())
     text = _scrubber().text(diagnose.markdown(found) if fmt == "md" else terminal.diagnosis(found, _width()) + "\n")
@@ -620,7 +384,7 @@ def cookies_(source: Path | None, catalogue: Path | None, out: Path | None, fmt:
 @click.argument("old", type=click.Path(path_type=Path, dir_okay=False))
 @click.argument("new", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["text", "md", "json"]), default="text", show_default=True)
-@_FAIL_ON
+@flags.FAIL_ON
 def diff_(old: Path, new: Path, fmt: str, fail_on: str) -> None:
     """Show what changed between two JSON reports, OLD and NEW, probe by probe."""
     from dataclasses import replace
@@ -666,49 +430,8 @@ def compare_(reports: tuple[Path, ...], labels: tuple[str, ...], fmt: str) -> No
     _echo(render[fmt](table), nl=False)
 
 
-class _ReplicaCommand(click.Command):
-    """`prober replica`: its help lists the scenarios from their registry, read only when the help is shown."""
-
-    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        from prober.replica import scenarios
-
-        with formatter.section("Scenarios"):
-            formatter.write_dl([(s.name, s.summary) for s in scenarios.SCENARIOS.values()])
-        super().format_epilog(ctx, formatter)
-
-
-@cli.command(cls=_ReplicaCommand)
-@click.option(
-    "--port",
-    default=8443,
-    show_default=True,
-    type=click.IntRange(0, 65535),
-    help="Port on 127.0.0.1 (0 picks a free one).",
-)
-@click.option("--latency", default=0.0, type=click.FloatRange(0, 60), help="Seconds to wait before every answer.")
-@click.option(
-    "--dir",
-    "directory",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Where to write the replica's CA (default: a new temporary directory).",
-)
-@click.option(
-    "--scenario",
-    default="observed",
-    show_default=True,
-    metavar="NAME",
-    help="Which behaviours to play: observed (the default, from the sources) or another scenario listed below.",
-)
-@click.option(
-    "--from",
-    "reports",
-    multiple=True,
-    type=click.Path(path_type=Path, dir_okay=False),
-    metavar="REPORT.json",
-    help="Replay the answers this JSON report recorded instead of the modelled behaviours (more reports may follow; "
-    "the first that recorded a request answers it).",
-)
-@click.argument("more", nargs=-1, type=click.Path(path_type=Path, dir_okay=False), metavar="[MORE.json]...")
+@cli.command(cls=flags.ReplicaCommand)
+@flags.replica_options
 def replica(
     port: int, latency: float, directory: Path | None, scenario: str, reports: tuple[Path, ...], more: tuple[Path, ...]
 ) -> None:
@@ -762,7 +485,7 @@ def replica(
     type=click.Path(path_type=Path, file_okay=False),
     help="Directory for demo.md, demo.json and demo.ticket.md (`--out reports` refreshes the committed example).",
 )
-@_NO_COLOR
+@flags.NO_COLOR
 def demo(out: Path, no_color: bool) -> None:
     """Run the shipped catalogue against the replica with a fake key, a fake console token and a synthetic INTL
     cookie jar: the same path as `prober run`, against a replica started for the purpose."""
@@ -773,7 +496,7 @@ def demo(out: Path, no_color: bool) -> None:
     from prober.replica import server
 
     with tempfile.TemporaryDirectory(prefix="prober-demo-") as tmp, server.running(Path(tmp)) as replica:
-        _execute(demo_mod.options(_default_catalogue(), out, replica), demo_mod.credentials(time.time()), no_color)
+        _execute(demo_mod.options(flags.default_catalogue(), out, replica), demo_mod.credentials(time.time()), no_color)
 
 
 @cli.command()
