@@ -50,8 +50,9 @@ def kept_headers(headers: Iterable[tuple[str, str]]) -> Pairs:
 
 
 # RFC 6265 §4.1.1 and the attributes browsers added since: all a Set-Cookie keeps besides the cookie's name.
-_ATTRIBUTES = frozenset({"expires", "max-age", "domain", "path", "secure", "httponly", "samesite", "partitioned"})
-_ATTRIBUTES |= {"priority"}
+_ATTRIBUTES = frozenset(
+    {"expires", "max-age", "domain", "path", "secure", "httponly", "samesite", "partitioned", "priority"}
+)
 
 
 def _without_value(set_cookie: str) -> str:

@@ -30,7 +30,8 @@ def _canonical(host: str) -> str:
     return host.strip().lower().strip(".")
 
 
-def _is_ip(host: str) -> bool:
+def is_ip(host: str) -> bool:
+    """True for an IPv4 or IPv6 address (brackets allowed), which no domain rule applies to."""
     try:
         ipaddress.ip_address(host.strip("[]"))
     except ValueError:
@@ -45,7 +46,7 @@ def public_suffix(domain: str, listed_only: bool = False) -> bool:
     browsers apply it; `listed_only` counts only names the list itself holds. An IP address is never one.
     """
     name = _canonical(domain)
-    if not name or _is_ip(name):
+    if not name or is_ip(name):
         return False
     return _suffixes().is_public(name, accept_unknown=not listed_only)
 
@@ -57,7 +58,7 @@ def registrable(host: str) -> str:
     a public suffix (`github.io`) return themselves.
     """
     name = _canonical(host)
-    if _is_ip(name) or "." not in name:
+    if is_ip(name) or "." not in name:
         return name
     return _suffixes().privatesuffix(name) or name
 
@@ -73,7 +74,7 @@ def within(host: str, domains: Iterable[str]) -> bool:
         if (
             domain
             and name.endswith("." + domain)
-            and not _is_ip(domain)
+            and not is_ip(domain)
             and (domain in KEY_DOMAINS or not public_suffix(domain))
         ):
             return True

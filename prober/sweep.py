@@ -25,23 +25,28 @@ _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 @contextmanager
-def _stop_on_signals(task: asyncio.Future[Any]) -> Iterator[None]:
-    """Ctrl-C and SIGTERM cancel the sweep task instead of killing the process, so the report is written. The
-    handlers in place before (see `Deferred`) are put back afterwards, not the defaults."""
+def _signals_to(handler: Callable[[int, object], None]) -> Iterator[None]:
+    """SIGINT and SIGTERM go to `handler` while the block runs; the handlers in place before are put back after
+    (not the defaults, so the sweep's handling nests inside `Deferred`)."""
+    previous: dict[signal.Signals, Any] = {}
+    for sig in _SIGNALS:
+        with contextlib.suppress(ValueError):  # not the main thread: the caller's own handling stands
+            previous[sig] = signal.signal(sig, handler)
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _stop_on_signals(task: asyncio.Future[Any]) -> contextlib.AbstractContextManager[None]:
+    """Ctrl-C and SIGTERM cancel the sweep task instead of killing the process, so the report is written."""
     loop = asyncio.get_running_loop()
 
     def cancel(_signum: int, _frame: object) -> None:
         loop.call_soon_threadsafe(task.cancel)
 
-    previous: dict[signal.Signals, Any] = {}
-    for sig in _SIGNALS:
-        with contextlib.suppress(ValueError):  # not the main thread: the caller's own handling stands
-            previous[sig] = signal.signal(sig, cancel)
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    return _signals_to(cancel)
 
 
 class Deferred:
@@ -51,20 +56,17 @@ class Deferred:
 
     def __init__(self) -> None:
         self.received = False
-        self._previous: dict[signal.Signals, Any] = {}
+        self._handling = contextlib.ExitStack()
 
     def _note(self, _signum: int, _frame: object) -> None:
         self.received = True
 
     def __enter__(self) -> Deferred:
-        for sig in _SIGNALS:
-            with contextlib.suppress(ValueError):  # not the main thread
-                self._previous[sig] = signal.signal(sig, self._note)
+        self._handling.enter_context(_signals_to(self._note))
         return self
 
     def __exit__(self, *_exc: object) -> None:
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
+        self._handling.close()
 
 
 async def run(plan: Plan, on_outcome: Callable[[Outcome], None] | None = None) -> Sweep:

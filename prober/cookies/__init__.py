@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -35,18 +34,10 @@ class Cookie:
         return (self.name, self.domain, self.host_only, self.path)
 
 
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return True
-
-
 def domain_match(host: str, cookie: Cookie) -> bool:
     """RFC 6265 §5.1.3, with §5.3 step 6 host-only cookies matching their host alone."""
     host = host.lower().rstrip(".")
-    if cookie.host_only or _is_ip(host):
+    if cookie.host_only or scope.is_ip(host):
         return host == cookie.domain
     return host == cookie.domain or host.endswith("." + cookie.domain)
 

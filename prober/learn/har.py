@@ -15,8 +15,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from prober import scope, vendor
 from prober.errors import ProberError
-
-Pairs = tuple[tuple[str, str], ...]
+from prober.model import Pairs
 
 # Why a request is left out, in the words the terminal summary uses.
 OTHER_SITE = "for other sites"

@@ -17,6 +17,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from prober.model import Pairs
 from prober.replica.behaviours.common import (
     CONSOLE_CN,
     CONSOLE_INTL,
@@ -27,7 +28,6 @@ from prober.replica.behaviours.common import (
     RPC_INTL,
     SIGNIN_CN,
     Answer,
-    Pairs,
     Request,
 )
 from prober.scope import KEY_DOMAINS

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, quote
 
-Pairs = tuple[tuple[str, str], ...]
+from prober.model import Pairs
 
 JSON = "application/json"
 HTML = "text/html; charset=utf-8"
