@@ -135,14 +135,10 @@ class Chromium:
                 p.get("type", "Other"),
                 p.get("wallTime", 0.0),
             )
-            queued = self.extras.get(rid)
-            if queued:
-                self.requests[rid].extra = queued.pop(0)
         elif method == "Network.requestWillBeSentExtraInfo":
-            if rid in self.requests and self.requests[rid].extra is None:
-                self.requests[rid].extra = dict(p.get("headers", {}))
-            else:
-                self.extras.setdefault(rid, []).append(dict(p.get("headers", {})))
+            # The full request headers (Cookie included) arrive on their own event, before or after the request's
+            # other events, sometimes after it finished: kept per request id, one per hop, and paired in `har`.
+            self.extras.setdefault(rid, []).append(dict(p.get("headers", {})))
         elif method == "Network.responseReceived" and rid in self.requests:
             self._finish_response(self.requests[rid], p["response"])
             self.requests[rid].resource = p.get("type", self.requests[rid].resource)
@@ -175,9 +171,16 @@ class Chromium:
         while self.requests and asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(0.1)
         await asyncio.gather(*self.bodies)
+        await asyncio.sleep(0.2)  # a request's ExtraInfo event may trail its loadingFinished
 
     def har(self) -> dict[str, Any]:
         ordered = sorted(self.done, key=lambda r: r.started)
+        hops: dict[str, int] = {}
+        for request in ordered:  # a redirect chain shares its id: its n-th hop gets the n-th extra headers
+            n = hops.get(request.request_id, 0)
+            hops[request.request_id] = n + 1
+            extras = self.extras.get(request.request_id, [])
+            request.extra = extras[n] if n < len(extras) else None
         return {"log": {"version": "1.2", "creator": {"name": "tests/cdp.py"}, "entries": [_entry(r) for r in ordered]}}
 
     async def evaluate(self, expression: str) -> Any:
