@@ -15,8 +15,15 @@ class Keep:
     Everything that came from a server, or was built from a captured value, passes through here before it becomes
     part of a Hop or an Outcome; nothing downstream rewrites a finished report."""
 
+    # Answers repeat most of their short strings (header names and values, reasons, content types): a line kept
+    # once is remembered, for as long as the redactor knows the same secrets (`Redactor.version`).
+    _MEMO_TEXT = 512  # longer lines are kept afresh each time
+    _MEMO_SIZE = 4096  # entries; the memo starts over when it is full
+
     def __init__(self, redactor: Redactor) -> None:
         self._redactor = redactor
+        self._memo: dict[tuple[str, int], str] = {}
+        self._version = redactor.version
 
     def _scrubbed(self, text: str, limit: int) -> str:
         # Scrub at most a little more than is kept: a secret's longest encoding fits in the margin. Where the text
@@ -28,7 +35,16 @@ class Keep:
         return scrubbed if len(text) <= limit + reach else scrubbed[: max(len(scrubbed) - reach, 0)] + "…"
 
     def line(self, text: str, limit: int = inert.LINE_CAP) -> str:
-        return inert.line(self._scrubbed(text, limit), limit)
+        if len(text) > self._MEMO_TEXT:
+            return inert.line(self._scrubbed(text, limit), limit)
+        if self._version != self._redactor.version or len(self._memo) >= self._MEMO_SIZE:
+            self._memo.clear()
+            self._version = self._redactor.version
+        key = (text, limit)
+        kept = self._memo.get(key)
+        if kept is None:
+            kept = self._memo[key] = inert.line(self._scrubbed(text, limit), limit)
+        return kept
 
     def optional(self, text: str | None, limit: int = inert.LINE_CAP) -> str | None:
         return None if text is None else self.line(text, limit)

@@ -137,7 +137,8 @@ def _decode(data: bytes, response: aiohttp.ClientResponse) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """What every probe of a sweep shares: the session, credentials, settings, limits, proxies and redactor."""
+    """What every probe of a sweep shares: the session, credentials, settings, limits, proxies and redactor, and the
+    intake that keeps server text through that redactor."""
 
     session: aiohttp.ClientSession
     creds: Credentials
@@ -145,6 +146,10 @@ class Context:
     limiter: Limiter
     redactor: Redactor
     proxies: Proxies
+    keep: Keep = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "keep", Keep(self.redactor))
 
 
 async def run(ctx: Context, probe: Probe, guard: Guard = _NOTHING_CAPTURED) -> tuple[Outcome, dict[str, capture.Value]]:
@@ -152,13 +157,15 @@ async def run(ctx: Context, probe: Probe, guard: Guard = _NOTHING_CAPTURED) -> t
     captured. Never raises Exception. The runner has already checked `skip_reason`; `guard` holds the scopes of
     the captured credentials filled into the probe."""
     settings = ctx.settings
-    refused = request.unparsable(probe.url) or guard.refusal(URL(probe.url, encoded=False))
+    first = request.parse(probe.url)  # the URL, or why it is not sent
+    refused = first if isinstance(first, str) else guard.refusal(first)
     if refused is not None:
         return Outcome(probe_id=probe.id, klass=OutcomeClass.SKIPPED, explanation=refused), {}
+    assert not isinstance(first, str)  # for the type checker: a str is always refused above
     progress = _Progress()
     values: dict[str, capture.Value] = {}
     try:
-        outcome = await _exchange(ctx, probe, guard, progress, values)
+        outcome = await _exchange(ctx, probe, first, guard, progress, values)
     except Exception as exc:  # a failing endpoint is data: every probe ends with an outcome
         klass = _transport_class(exc)
         error = _describe(exc) if klass is not OutcomeClass.TIMEOUT else f"deadline {settings.timeout:g} s"
@@ -176,11 +183,10 @@ async def run(ctx: Context, probe: Probe, guard: Guard = _NOTHING_CAPTURED) -> t
 
 
 async def _exchange(
-    ctx: Context, probe: Probe, guard: Guard, progress: _Progress, values: dict[str, capture.Value]
+    ctx: Context, probe: Probe, first: URL, guard: Guard, progress: _Progress, values: dict[str, capture.Value]
 ) -> Outcome:
     settings = ctx.settings
-    keep = Keep(ctx.redactor)
-    first = URL(probe.url, encoded=False)
+    keep = ctx.keep
     attempt = exchange.Attempt(probe.method, first, probe.body.text.encode() if probe.body is not None else None)
     limits = exchange.Limits(settings.max_redirects, settings.max_wait, settings.max_retries)
     wait = 0.0
@@ -256,7 +262,6 @@ async def _sent(
                 data=built.body,
                 allow_redirects=False,
                 proxy=ctx.proxies.for_url(url.scheme, url.host or ""),
-                trace_request_ctx=clock,
             ) as response:
                 stopwatch.answered(sent, clock)
                 hop = Hop(

@@ -273,6 +273,7 @@ class Redactor:
         self._known: set[str] = set()
         self._exact: set[str] = set()
         self._longest = 0
+        self.version = 0  # counts the calls to `add`: what `text` returns for a string can change only with it
         self._given.add(self._variants(secrets, require_shape=True))
         self._given.add(self._variants(trusted, require_shape=False))
 
@@ -303,6 +304,7 @@ class Redactor:
         """Learn more secrets: values captured during the sweep (matched only if they look like credentials) and
         credentials the user gave directly (`trusted`, matched whatever their shape)."""
         self._learned.add(self._variants(secrets, require_shape=True) | self._variants(trusted, require_shape=False))
+        self.version += 1
 
     def text(self, value: str) -> str:
         """`value` with every known secret, in any of its forms, and every key-shaped string replaced."""

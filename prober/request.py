@@ -109,9 +109,9 @@ def build(
     return Request(headers, body, cookies, key_sent, tuple(sent), tuple(withheld))
 
 
-def unparsable(url: str) -> str | None:
-    """Why the HTTP client must not send to `url`: it cannot parse it, or reads another host than the catalogue
-    check did (a parser differential such as `https://evil.test\\@console.aliyun.com/`). None when both agree."""
+def parse(url: str) -> URL | str:
+    """The URL the HTTP client will send to, or why it must not send to `url`: it cannot parse it, or reads another
+    host than the catalogue check did (a parser differential such as `https://evil.test\\@console.aliyun.com/`)."""
     try:
         parsed = URL(url, encoded=False)
         checked = urlsplit(url).hostname
@@ -119,4 +119,4 @@ def unparsable(url: str) -> str | None:
         return f"not sent: the URL cannot be parsed ({inert.line(str(exc), 200)})"
     if (parsed.host or "").lower().rstrip(".") != (checked or "").lower().rstrip("."):
         return "not sent: URL parsers disagree about its host; write the URL without backslashes or user info"
-    return None
+    return parsed

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import heapq
 import socket
 import ssl
 from collections.abc import Callable, Sequence
@@ -13,8 +14,9 @@ from pathlib import Path
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
+from yarl import URL
 
-from prober import capture, probe, routing
+from prober import capture, probe, request, routing
 from prober.credentials import Credentials
 from prober.errors import ProberError
 from prober.limits import Limiter
@@ -22,7 +24,7 @@ from prober.model import Outcome, OutcomeClass, Probe
 from prober.proxies import Proxies
 from prober.redact import Redactor
 from prober.request import Guard
-from prober.timing import PeerConnector, trace_config
+from prober.timing import PeerConnector, TimedResolver
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +111,75 @@ def tls_context(cacert: Path | None) -> ssl.SSLContext:
         ) from None
 
 
+class Feed:
+    """Probes ready to send, queued by the origin of their first request. A worker takes the earliest ready probe
+    (catalogue order) whose origin has fewer than `per_host` probes in flight, so no worker parks behind a busy
+    host while another host's probes wait; a probe becomes ready when every probe it needs has ended.
+
+    Pure bookkeeping, no I/O: the runner's workers call `take` and `done`, and `wait` when nothing can be taken."""
+
+    def __init__(self, probes: Sequence[Probe], per_host: int) -> None:
+        self._per_host = max(per_host, 1)
+        self._index = {p.id: i for i, p in enumerate(probes)}
+        self._origin = {p.id: _first_origin(p) for p in probes}
+        self._queues: dict[str, list[tuple[int, Probe]]] = {}  # a heap per origin, by catalogue index
+        self._busy: dict[str, int] = {}
+        self._heads: list[tuple[int, str]] = []  # (index of its first ready probe, origin) of origins with room
+        self._unmet = {p.id: sum(1 for n in set(p.needs) if n in self._index) for p in probes}
+        self._dependants: dict[str, list[Probe]] = {}
+        for p in probes:
+            for need in set(p.needs):
+                if need in self._index:
+                    self._dependants.setdefault(need, []).append(p)
+        self.left = len(probes)  # probes not yet ended
+        for p in probes:
+            if not self._unmet[p.id]:
+                self._ready(p)
+
+    def _ready(self, probe: Probe) -> None:
+        origin = self._origin[probe.id]
+        queue = self._queues.setdefault(origin, [])
+        heapq.heappush(queue, (self._index[probe.id], probe))
+        self._offer(origin)
+
+    def _offer(self, origin: str) -> None:
+        queue = self._queues.get(origin)
+        if queue and self._busy.get(origin, 0) < self._per_host:
+            heapq.heappush(self._heads, (queue[0][0], origin))
+
+    def take(self) -> Probe | None:
+        """The next probe to send, counted in flight for its origin; None when none can start now."""
+        while self._heads:
+            index, origin = heapq.heappop(self._heads)
+            queue = self._queues[origin]
+            busy = self._busy.get(origin, 0)
+            if not queue or queue[0][0] != index or busy >= self._per_host:
+                continue  # a stale entry: the origin's head or room changed since it was offered
+            _, probe = heapq.heappop(queue)
+            self._busy[origin] = busy + 1
+            self._offer(origin)
+            return probe
+        return None
+
+    def done(self, probe: Probe) -> None:
+        """`probe` ended: its origin has room again and the probes that needed only it are ready."""
+        origin = self._origin[probe.id]
+        self._busy[origin] -= 1
+        self.left -= 1
+        self._offer(origin)
+        for dependant in self._dependants.pop(probe.id, ()):
+            self._unmet[dependant.id] -= 1
+            if not self._unmet[dependant.id]:
+                self._ready(dependant)
+
+
+def _first_origin(p: Probe) -> str:
+    try:
+        return request.origin(URL(p.url, encoded=False))
+    except ValueError:
+        return ""  # the probe ends at once (request.parse): any queue will do
+
+
 async def run(
     probes: Sequence[Probe],
     creds: Credentials,
@@ -116,11 +187,12 @@ async def run(
     redactor: Redactor,
     on_outcome: Callable[[Outcome], None] | None = None,
 ) -> tuple[Outcome, ...]:
-    """Run every probe concurrently; return their outcomes in catalogue order."""
+    """Run every probe with a fixed pool of `concurrency` workers fed per host (see Feed); return their outcomes
+    in catalogue order. Memory stays flat in the number of probes: only the workers' probes are in flight."""
     context = tls_context(options.cacert)
     connector = PeerConnector(
         ssl=context,
-        resolver=ConnectToResolver(options.connect_to, options.resolver),
+        resolver=TimedResolver(ConnectToResolver(options.connect_to, options.resolver)),
         limit=0,  # the Limiter bounds requests; the pool itself may keep one connection per slot
         limit_per_host=0,
         ttl_dns_cache=300,
@@ -130,7 +202,6 @@ async def run(
         connector=connector,
         cookie_jar=aiohttp.DummyCookieJar(),  # cookies are chosen per hop from the user's jar, never learned
         trust_env=False,  # proxies come from prober.proxies; aiohttp's would also read ~/.netrc
-        trace_configs=[trace_config()],
         timeout=aiohttp.ClientTimeout(total=None),  # the per-probe deadline lives in probe.run
         headers={"User-Agent": options.settings.user_agent},
     ) as session:
@@ -142,31 +213,42 @@ async def run(
             redactor,
             Proxies(options.settings.proxy, options.settings.env_proxies),
         )
-        done = {p.id: asyncio.Event() for p in probes}
+        feed = Feed(probes, options.per_host)
+        changed = asyncio.Event()  # set when a probe ends: another may be ready or have room
         results: dict[str, Outcome] = {}
         captured: dict[str, dict[str, capture.Value]] = {}
 
-        async def one(p: Probe) -> Outcome:
-            # Independent probes start at once; a dependant starts as soon as the probes it needs have ended.
-            for need in p.needs:
-                if need in done:
-                    await done[need].wait()
-            try:
-                # A probe's own reason to skip (no jar, not --billable) says more than its needs' reasons.
-                own = probe.skip_reason(p, creds, options.settings)
-                filled, guard, missing = (p, Guard(), own) if own is not None else _inputs(p, captured, results)
-                if missing is not None:
-                    outcome = Outcome(probe_id=p.id, klass=OutcomeClass.SKIPPED, explanation=missing)
-                else:
-                    outcome, captured[p.id] = await probe.run(ctx, filled, guard)
+        async def outcome_of(p: Probe) -> Outcome:
+            # A probe's own reason to skip (no jar, not --billable) says more than its needs' reasons.
+            own = probe.skip_reason(p, creds, options.settings)
+            filled, guard, missing = (p, Guard(), own) if own is not None else _inputs(p, captured, results)
+            if missing is not None:
+                return Outcome(probe_id=p.id, klass=OutcomeClass.SKIPPED, explanation=missing)
+            outcome, values = await probe.run(ctx, filled, guard)
+            if values:
+                captured[p.id] = values
+            return outcome
+
+        async def worker() -> None:
+            while feed.left:
+                p = feed.take()
+                if p is None:
+                    changed.clear()
+                    await changed.wait()
+                    continue
+                try:
+                    outcome = await outcome_of(p)
+                finally:
+                    feed.done(p)
+                    changed.set()
                 results[p.id] = outcome
                 if on_outcome is not None:
                     on_outcome(outcome)
-                return outcome
-            finally:
-                done[p.id].set()
 
-        outcomes = tuple(await asyncio.gather(*(one(p) for p in probes)))
+        async with asyncio.TaskGroup() as workers:
+            for _ in range(min(options.concurrency, len(probes))):
+                workers.create_task(worker())
+        outcomes = tuple(results[p.id] for p in probes)
     # Transports of failed TLS handshakes close through loop callbacks; let them run before the loop ends,
     # or their sockets are only reclaimed by the garbage collector (a ResourceWarning).
     await asyncio.sleep(0.02)

@@ -1,28 +1,28 @@
-"""Hop timing: DNS, connect and first-byte times and the peer's address, filled by aiohttp's trace callbacks and the
-connector, and summed over a probe's hops into its Timings."""
+"""Hop timing: DNS, connect and first-byte times and the peer's address, filled by the resolver and the connector
+while aiohttp makes a request, and summed over a probe's hops into its Timings."""
 
 from __future__ import annotations
 
 import contextvars
+import socket
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
 
 from prober.model import Timings
 
 
 @dataclass(slots=True)
 class HopClock:
-    """One request's timings, filled while aiohttp makes it (see trace_config and PeerConnector)."""
+    """One request's timings, filled while aiohttp makes it (see TimedResolver and PeerConnector)."""
 
-    dns_start: float | None = None
     dns_ms: float | None = None
-    connect_start: float | None = None
     connect_ms: float | None = None
     peer: str | None = None
 
@@ -69,15 +69,16 @@ class Stopwatch:
         )
 
 
-# aiohttp hands a request's trace_request_ctx to its trace callbacks only; the connector, which sees the peer's
-# address, is given the request and its traces but no public way to that context. The connector runs in the
-# request's own task, though, so the send step also puts the clock in this context variable for it.
+# The clock of the request being made, for the connector and the resolver: both run in the request's own task (the
+# resolver in a task aiohttp starts from it, which inherits its context), so the send step puts the clock in this
+# context variable. Timing there instead of through aiohttp's trace callbacks spares every request the signals'
+# dispatch (a measured share of P2: see bench/PROFILE.md).
 _CURRENT: contextvars.ContextVar[HopClock | None] = contextvars.ContextVar("prober_hop_clock", default=None)
 
 
 @contextmanager
 def clocked(clock: HopClock) -> Iterator[HopClock]:
-    """Make `clock` the one the connector fills for requests sent inside this block (in this task)."""
+    """Make `clock` the one the connector and resolver fill for requests sent inside this block (in this task)."""
     token = _CURRENT.set(clock)
     try:
         yield clock
@@ -92,45 +93,44 @@ def format_peer(peer: Any) -> str | None:
     return None
 
 
+class TimedResolver(AbstractResolver):
+    """Notes how long each name took to resolve on the requesting hop's clock (a cached name is not resolved)."""
+
+    def __init__(self, inner: AbstractResolver) -> None:
+        self._inner = inner
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        clock = _CURRENT.get()
+        started = time.perf_counter()
+        try:
+            return await self._inner.resolve(host, port, family)
+        finally:
+            if clock is not None:
+                clock.dns_ms = (time.perf_counter() - started) * 1000
+
+    async def close(self) -> None:
+        await self._inner.close()
+
+
 class PeerConnector(aiohttp.TCPConnector):
-    """Notes the remote address of each request's connection, new or pooled, on its HopClock."""
+    """Times each new connection (DNS, TCP and TLS; the resolver's share is taken out) and notes the peer's address
+    of every connection, new or pooled, on the requesting hop's clock."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._opened: weakref.WeakSet[Any] = weakref.WeakSet()  # the protocols of connections already timed
 
     async def connect(self, req: Any, traces: list[Any], timeout: aiohttp.ClientTimeout) -> Any:
-        connection = await super().connect(req, traces, timeout)
         clock = _CURRENT.get()
+        started = time.perf_counter()
+        connection = await super().connect(req, traces, timeout)
         if clock is not None:
+            protocol = connection.protocol
+            if protocol is not None and protocol not in self._opened:  # a new connection, not one from the pool
+                self._opened.add(protocol)
+                clock.connect_ms = (time.perf_counter() - started) * 1000 - (clock.dns_ms or 0.0)
             transport = connection.transport
             clock.peer = format_peer(transport.get_extra_info("peername") if transport else None)
         return connection
-
-
-def trace_config() -> aiohttp.TraceConfig:
-    """DNS and connect times into the HopClock passed as a request's trace_request_ctx."""
-
-    def clock(ctx: SimpleNamespace) -> HopClock | None:
-        value = ctx.trace_request_ctx
-        return value if isinstance(value, HopClock) else None
-
-    async def dns_start(_s: aiohttp.ClientSession, ctx: SimpleNamespace, _p: Any) -> None:
-        if (c := clock(ctx)) is not None:
-            c.dns_start = time.perf_counter()
-
-    async def dns_end(_s: aiohttp.ClientSession, ctx: SimpleNamespace, _p: Any) -> None:
-        if (c := clock(ctx)) is not None and c.dns_start is not None:
-            c.dns_ms = (time.perf_counter() - c.dns_start) * 1000
-
-    async def connect_start(_s: aiohttp.ClientSession, ctx: SimpleNamespace, _p: Any) -> None:
-        if (c := clock(ctx)) is not None:
-            c.connect_start = time.perf_counter()
-
-    async def connect_end(_s: aiohttp.ClientSession, ctx: SimpleNamespace, _p: Any) -> None:
-        if (c := clock(ctx)) is not None and c.connect_start is not None:
-            # aiohttp's connection_create span covers DNS, TCP and the TLS handshake; take DNS out.
-            c.connect_ms = (time.perf_counter() - c.connect_start) * 1000 - (c.dns_ms or 0.0)
-
-    config = aiohttp.TraceConfig()
-    config.on_dns_resolvehost_start.append(dns_start)
-    config.on_dns_resolvehost_end.append(dns_end)
-    config.on_connection_create_start.append(connect_start)
-    config.on_connection_create_end.append(connect_end)
-    return config

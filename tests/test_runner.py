@@ -6,6 +6,7 @@ import asyncio
 import socket
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -18,7 +19,7 @@ from prober.credentials import Credentials
 from prober.model import Auth, KeyStyle, Outcome, OutcomeClass, Probe, Tags
 from prober.probe import Settings
 from prober.redact import Redactor, Secret
-from prober.runner import Options, run
+from prober.runner import Feed, Options, run
 from tests.conftest import CANARY_COOKIE, CANARY_KEY, Server
 
 
@@ -322,11 +323,16 @@ def test_per_host_limit_bounds_requests_in_flight(serve: Callable[..., Server]) 
 
 def test_timings_and_remote_address_are_recorded(serve: Callable[..., Server]) -> None:
     server = serve({"api.example.test/t": _ok()})
-    (outcome,) = _run(server, [_probe("https://api.example.test/t")])
-    assert outcome.timings is not None
-    assert outcome.timings.total_ms > 0
-    assert outcome.timings.connect_ms is not None and outcome.timings.first_byte_ms is not None
-    assert outcome.remote_addr == f"127.0.0.1:{server.port}"
+    probes = [_probe("https://api.example.test/t", pid="first"), _probe("https://api.example.test/t?2", pid="second")]
+    first, second = _run(server, probes, concurrency=1, per_host=1)
+    assert first.timings is not None and second.timings is not None
+    assert first.timings.total_ms > 0
+    assert first.timings.dns_ms is not None  # the name was resolved (through --connect-to) for the first request
+    assert first.timings.connect_ms is not None and first.timings.first_byte_ms is not None
+    # The second request reuses the pooled connection and the cached name: no DNS or connect time of its own.
+    assert second.timings.dns_ms is None and second.timings.connect_ms is None
+    assert second.timings.first_byte_ms is not None
+    assert first.remote_addr == second.remote_addr == f"127.0.0.1:{server.port}"
 
 
 @pytest.mark.parametrize("header", ["x-ratelimit-remaining-requests", "retry-after"])
@@ -334,3 +340,84 @@ def test_rate_limit_headers_are_recorded(serve: Callable[..., Server], header: s
     server = serve({"api.example.test/r": _ok(**{header: "17"})})
     (outcome,) = _run(server, [_probe("https://api.example.test/r")])
     assert (header, "17") in outcome.rate_limits
+
+
+# --- the feed: which probe a free worker takes next (pure bookkeeping, no I/O) ------------------------------------
+
+
+def _fed(*specs: tuple[str, str, tuple[str, ...]], per_host: int = 2) -> tuple[Feed, dict[str, Probe]]:
+    probes = {pid: replace(_probe(url, pid=pid), needs=needs) for pid, url, needs in specs}
+    return Feed(list(probes.values()), per_host), probes
+
+
+def test_feed_keeps_per_host_in_flight_and_serves_other_hosts_meanwhile() -> None:
+    feed, probes = _fed(
+        ("a1", "https://a.test/1", ()),
+        ("a2", "https://a.test/2", ()),
+        ("a3", "https://a.test/3", ()),
+        ("b1", "https://b.test/1", ()),
+    )
+    taken = [feed.take(), feed.take(), feed.take()]
+    assert [p.id for p in taken if p] == ["a1", "a2", "b1"]  # a.test is full at 2: b1 goes before a3
+    assert feed.take() is None
+    feed.done(probes["a1"])
+    assert (next_probe := feed.take()) is not None and next_probe.id == "a3"
+    for pid in ("a2", "b1", "a3"):
+        feed.done(probes[pid])
+    assert feed.left == 0 and feed.take() is None
+
+
+def test_feed_releases_a_dependant_only_when_all_its_needs_have_ended() -> None:
+    feed, probes = _fed(
+        ("login", "https://a.test/login", ()),
+        ("token", "https://b.test/token", ()),
+        ("usage", "https://a.test/usage", ("login", "token", "not-selected")),
+    )
+    assert [feed.take().id, feed.take().id] == ["login", "token"]  # type: ignore[union-attr]
+    assert feed.take() is None
+    feed.done(probes["login"])
+    assert feed.take() is None  # token has not ended; a need outside the run is not waited for
+    feed.done(probes["token"])
+    assert (dependant := feed.take()) is not None and dependant.id == "usage"
+
+
+def test_feed_takes_in_catalogue_order_when_a_dependant_becomes_ready_late() -> None:
+    feed, probes = _fed(
+        ("first", "https://a.test/1", ()),
+        ("needs-first", "https://a.test/2", ("first",)),
+        ("third", "https://a.test/3", ()),
+        ("fourth", "https://a.test/4", ()),
+        per_host=1,
+    )
+    order = []
+    while feed.left:
+        p = feed.take()
+        assert p is not None  # per_host 1: one in flight, so one is always ready
+        order.append(p.id)
+        feed.done(p)
+    assert order == ["first", "needs-first", "third", "fourth"]
+
+
+def test_a_sweep_of_many_probes_keeps_only_the_workers_tasks(serve: Callable[..., Server]) -> None:
+    """P4: a fixed pool of workers, not a parked task per probe (counted, not timed)."""
+
+    async def handler(_r: web.Request) -> web.Response:
+        return web.Response(text="{}")
+
+    server = serve({"api.example.test/n": handler})
+    probes = [_probe(f"https://api.example.test/n?{i}", pid=f"p{i}") for i in range(300)]
+    seen: list[int] = []
+
+    def count(_outcome: Outcome) -> None:
+        seen.append(len(asyncio.all_tasks()))
+
+    settings = Settings()
+    options = Options(connect_to=(routing.parse(server.connect_to),), cacert=server.ca_path, settings=settings)
+
+    async def main() -> tuple[Outcome, ...]:
+        creds = _creds()
+        return await run(probes, creds, options, Redactor(creds.secrets()), count)
+
+    outcomes = asyncio.run(main())
+    assert [o.status for o in outcomes] == [200] * 300
+    assert max(seen) <= options.concurrency + 1  # the workers and the main task
