@@ -23,7 +23,23 @@ COOKIE_DOMAINS = KEY_DOMAINS
 @cache
 def _suffixes() -> PublicSuffixList:
     # The list ships inside the package (public_suffix_list.dat, https://publicsuffix.org): nothing is fetched.
-    return PublicSuffixList()
+    # Read as written (Unicode), without a punycode copy of every rule: making that copy took 50 ms of every run,
+    # so the few `xn--` names are decoded for the lookup instead (see _listed_form).
+    return PublicSuffixList(accept_encoded_idn=False)
+
+
+def _listed_form(name: str) -> str:
+    """`name` as the list writes it: punycode labels (`xn--...`, as URLs and jars carry them) decoded to Unicode.
+    Decoding keeps the number of labels; a label that does not decode stays as it is (an unlisted name)."""
+    if "xn--" not in name:
+        return name
+    labels = []
+    for label in name.split("."):
+        try:
+            labels.append(label.encode("ascii").decode("idna") if label.startswith("xn--") else label)
+        except UnicodeError:
+            labels.append(label)
+    return ".".join(labels)
 
 
 def _canonical(host: str) -> str:
@@ -48,7 +64,7 @@ def public_suffix(domain: str, listed_only: bool = False) -> bool:
     name = _canonical(domain)
     if not name or is_ip(name):
         return False
-    return _suffixes().is_public(name, accept_unknown=not listed_only)
+    return _suffixes().is_public(_listed_form(name), accept_unknown=not listed_only)
 
 
 def registrable(host: str) -> str:
@@ -60,7 +76,10 @@ def registrable(host: str) -> str:
     name = _canonical(host)
     if is_ip(name) or "." not in name:
         return name
-    return _suffixes().privatesuffix(name) or name
+    found = _suffixes().privatesuffix(_listed_form(name))
+    if found is None:
+        return name
+    return ".".join(name.split(".")[-(found.count(".") + 1) :])  # as many labels, in the host's own form
 
 
 def within(host: str, domains: Iterable[str]) -> bool:

@@ -232,6 +232,10 @@ def test_public_suffix_rule(allowed: tuple[str, ...], domain: str, host_only: bo
         ("127.0.0.1", "127.0.0.1"),
         ("::1", "::1"),
         ("[::1]", "[::1]"),
+        # An IDN suffix on the list (三重.jp), as URLs and jars carry it (punycode) and as written: same labels kept.
+        ("a.b.xn--ehqz56n.jp", "b.xn--ehqz56n.jp"),
+        ("a.b.三重.jp", "b.三重.jp"),
+        ("a.b.xn--zz.jp", "xn--zz.jp"),  # a label that does not decode is an unlisted name under jp
     ],
 )
 def test_registrable_domain(host: str, expected: str) -> None:
@@ -250,6 +254,8 @@ def test_registrable_domain(host: str, expected: str) -> None:
         ("com", True, True),
         ("127.0.0.1", False, False),
         ("", False, False),
+        ("xn--ehqz56n.jp", True, True),  # 三重.jp, listed in Unicode, found from its punycode form
+        ("b.xn--ehqz56n.jp", False, False),
     ],
 )
 def test_public_suffix(domain: str, listed_only: bool, expected: bool) -> None:
