@@ -220,13 +220,7 @@ async def _exchange(
         values.update(_captured(probe, ctx.creds, response, text))
         # Captured credentials are secrets from the moment they exist: before any text is kept.
         ctx.redactor.add(v.text for v in values.values() if v.scope is not None)
-    outcome = _answer(probe, response, hop, progress, text, size, truncated, settings, keep)
-    return replace(
-        outcome,
-        timings=progress.watch.timings(),
-        remote_addr=progress.watch.remote_addr,
-        captured=tuple(sorted(values)),
-    )
+    return _answer(probe, response, hop, progress, text, size, truncated, settings, keep, tuple(sorted(values)))
 
 
 def _left(deadline: asyncio.Timeout) -> float | None:
@@ -328,6 +322,7 @@ def _answer(
     truncated: bool,
     settings: Settings,
     keep: Keep,
+    captured: tuple[str, ...],
 ) -> Outcome:
     headers = list(response.headers.items())
     content_type = response.headers.get("Content-Type")
@@ -356,4 +351,7 @@ def _answer(
         # Issue 12: the headers `expect.headers` names, kept like the rate-limit ones (scrubbed, inert, capped;
         # credential headers by name only), so prober/expectations.py checks them as the report shows them.
         checked_headers=keep.pairs(expectations.named_headers(probe.expect, headers)),
+        captured=captured,
+        remote_addr=progress.watch.remote_addr,
+        timings=progress.watch.timings(),
     )
