@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from prober import inputs, scope
-from prober.cookies import Jar, browsers, detect, rawheader
+from prober.cookies import Jar, detect, rawheader
 from prober.errors import CredentialError
 from prober.redact import Secret
 
@@ -137,6 +137,8 @@ def _read(source: CookieSource, env: Mapping[str, str], domains: tuple[str, ...]
     if source.path is not None:
         return detect.load(source.path, header_domain=source.domain, domains=domains)
     if source.browser is not None:
+        from prober.cookies import browsers  # Chromium's decryption library loads only when a browser is read
+
         return browsers.load(source.browser, domains=domains)
     if source.header_env is None:
         raise CredentialError("no cookie source given", "pass --cookies FILE, --browser NAME or --cookie-header-env")

@@ -34,7 +34,7 @@ from tests.counting import calls
 ROOT = Path(__file__).resolve().parent.parent
 
 # Modules the sweep needs and start-up does not: the HTTP stack, YAML, the table printer.
-_HEAVY = ("aiohttp", "yarl", "multidict", "yaml", "tabulate")
+_HEAVY = ("aiohttp", "yarl", "multidict", "yaml", "tabulate", "cryptography")
 
 _MODULES_AFTER = """
 import runpy, sys
@@ -65,7 +65,14 @@ def test_version_imports_no_http_stack_yaml_or_tabulate() -> None:
 def test_check_imports_no_http_stack() -> None:
     loaded = _heavy_modules_after("check", str(ROOT / "probes.yaml"))
     assert "yaml" in loaded  # the probe itself works: check has to read the catalogue
-    assert loaded & {"aiohttp", "yarl", "multidict"} == set()
+    assert loaded & {"aiohttp", "yarl", "multidict", "cryptography"} == set()
+
+
+def test_a_cookie_file_loads_no_browser_decryption(tmp_path: Path) -> None:
+    """Chromium's cookie decryption (the `cryptography` package, tens of ms) loads for a Chromium profile only."""
+    jar = tmp_path / "cookies.txt"
+    jar.write_text(".aliyun.com\tTRUE\t/\tTRUE\t4102444800\tlogin_aliyunid_ticket\tperf-ticket-value-1\n")
+    assert "cryptography" not in _heavy_modules_after("cookies", str(jar))
 
 
 # --- connection reuse ----------------------------------------------------------------------------------------

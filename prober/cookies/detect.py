@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from prober import inputs
-from prober.cookies import Jar, chromium, firefox, har, jsonexport, netscape, rawheader, snapshot
+from prober.cookies import Jar, firefox, har, jsonexport, netscape, rawheader, snapshot
 from prober.errors import CredentialError
 
 _FORMATS = (
@@ -22,6 +22,8 @@ def _directory(path: Path, domains: Sequence[str] | None) -> Jar:
     if (path / "cookies.sqlite").is_file():
         return firefox.load(path, domains)
     if (path / "Network" / "Cookies").is_file() or (path / "Cookies").is_file():
+        from prober.cookies import chromium  # its decryption library loads only for a Chromium profile
+
         return chromium.load(path, domains=domains)
     raise CredentialError(
         f"{path}: a directory without cookies.sqlite, Cookies or Network/Cookies: not a browser profile",
@@ -35,6 +37,8 @@ def _database(path: Path, domains: Sequence[str] | None) -> Jar:
     if "moz_cookies" in present:
         return firefox.load(path, domains)
     if "cookies" in present and "meta" in present:
+        from prober.cookies import chromium
+
         return chromium.load(path, domains=domains)
     names = ", ".join(sorted(present)[:6]) or "none"
     raise CredentialError(
