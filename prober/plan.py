@@ -12,7 +12,6 @@ import time
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib.metadata import version
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -184,6 +183,12 @@ def proxies(options: Options) -> Proxies:
     return Proxies(options.settings.proxy, options.settings.env_proxies)
 
 
+def _aiohttp_version() -> str:
+    import aiohttp  # loaded already by the sweep; its own attribute, not importlib.metadata (20-40 ms to import)
+
+    return aiohttp.__version__
+
+
 def environment(plan: Plan) -> tuple[tuple[str, str], ...]:
     """What a ticket needs to know about where the sweep ran, and nothing that names the person or the machine:
     no paths, user or host names, proxy hosts or NO_PROXY entries, no kernel release."""
@@ -216,7 +221,7 @@ def environment(plan: Plan) -> tuple[tuple[str, str], ...]:
         ("Cookies", cookies),
         *verdicts,
         ("Python", platform.python_version()),
-        ("aiohttp", version("aiohttp")),
+        ("aiohttp", _aiohttp_version()),
         ("OS", f"{platform.system()} {platform.machine()}"),
         ("Connect-to", ", ".join(str(r) for r in options.connect_to) or "none"),
         ("CA", "--cacert file" if options.cacert else "system trust store"),
