@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 
@@ -27,11 +27,17 @@ class RateGate:
 
 class Limiter:
     """A global slot and a per-host slot for every request, always taken host first so nothing deadlocks;
-    then the global and per-host rate gates, when rates are set."""
+    then the global and per-host rate gates, when rates are set. `released` is called each time a slot frees."""
 
     def __init__(
-        self, concurrency: int, per_host: int, rate: float | None = None, host_rate: float | None = None
+        self,
+        concurrency: int,
+        per_host: int,
+        rate: float | None = None,
+        host_rate: float | None = None,
+        released: Callable[[], None] | None = None,
     ) -> None:
+        self._released = released
         self._global = asyncio.Semaphore(concurrency)
         self._per_host = per_host
         self._hosts: dict[str, asyncio.Semaphore] = {}
@@ -44,12 +50,21 @@ class Limiter:
         host = self._hosts.get(origin)
         if host is None:
             host = self._hosts[origin] = asyncio.Semaphore(self._per_host)
-        async with host, self._global:
-            if self._host_rate:
-                gate = self._host_gates.get(origin)
-                if gate is None:
-                    gate = self._host_gates[origin] = RateGate(self._host_rate)
-                await gate.wait()
-            if self._rate is not None:
-                await self._rate.wait()
-            yield
+        try:
+            async with host, self._global:
+                if self._host_rate:
+                    gate = self._host_gates.get(origin)
+                    if gate is None:
+                        gate = self._host_gates[origin] = RateGate(self._host_rate)
+                    await gate.wait()
+                if self._rate is not None:
+                    await self._rate.wait()
+                yield
+        finally:
+            if self._released is not None:
+                self._released()
+
+    def room(self, origin: str) -> bool:
+        """True when a request to `origin` would get its slots at once."""
+        host = self._hosts.get(origin)
+        return not self._global.locked() and (host is None or not host.locked())

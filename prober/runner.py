@@ -111,26 +111,40 @@ def tls_context(cacert: Path | None) -> ssl.SSLContext:
         ) from None
 
 
+Rank = tuple[int, int, int]  # (minus the dependant chain's length, turn among its host's probes, catalogue index)
+
+
 class Feed:
-    """Probes ready to send, queued by the origin of their first request. A worker takes the earliest ready probe
-    (catalogue order) whose origin has fewer than `per_host` probes in flight, so no worker parks behind a busy
-    host while another host's probes wait; a probe becomes ready when every probe it needs has ended.
+    """Probes ready to send, queued by the origin of their first request. A worker takes the first ready probe whose
+    origin has a free request slot (`room`, the Limiter's), so no worker parks behind a busy host while another
+    host's probes wait; a probe becomes ready when every probe it needs has ended.
 
-    Pure bookkeeping, no I/O: the runner's workers call `take` and `done`, and `wait` when nothing can be taken."""
+    First means: the probe heading the longest chain of probes that wait for it (the critical path: a login chain
+    starts before the independent probes that can fill the gaps); then the hosts in turn, each host's probes in
+    catalogue order (a host named once is not left to the end behind another host's dozen probes; where probes
+    redirect to login, it is such a host that holds the longest chain of hops).
 
-    def __init__(self, probes: Sequence[Probe], per_host: int) -> None:
-        self._per_host = max(per_host, 1)
-        self._index = {p.id: i for i, p in enumerate(probes)}
+    Bookkeeping only, no I/O: the runner's workers call `take`, and `done` when a probe has ended."""
+
+    def __init__(self, probes: Sequence[Probe], room: Callable[[str], bool]) -> None:
+        self._room = room
+        position = {p.id: i for i, p in enumerate(probes)}
         self._origin = {p.id: _first_origin(p) for p in probes}
-        self._queues: dict[str, list[tuple[int, Probe]]] = {}  # a heap per origin, by catalogue index
-        self._busy: dict[str, int] = {}
-        self._heads: list[tuple[int, str]] = []  # (index of its first ready probe, origin) of origins with room
-        self._unmet = {p.id: sum(1 for n in set(p.needs) if n in self._index) for p in probes}
+        self._unmet = {p.id: sum(1 for n in set(p.needs) if n in position) for p in probes}
         self._dependants: dict[str, list[Probe]] = {}
         for p in probes:
             for need in set(p.needs):
-                if need in self._index:
+                if need in position:
                     self._dependants.setdefault(need, []).append(p)
+        chain = _chains(probes, self._dependants)
+        turn: dict[str, int] = {}  # the probe's place among its origin's, in catalogue order
+        seen: dict[str, int] = {}
+        for p in probes:
+            turn[p.id] = seen.get(self._origin[p.id], 0)
+            seen[self._origin[p.id]] = turn[p.id] + 1
+        self._rank = {p.id: (-chain[p.id], turn[p.id], position[p.id]) for p in probes}  # smaller goes first
+        self._queues: dict[str, list[tuple[Rank, Probe]]] = {}  # a heap per origin, by rank
+        self._heads: list[tuple[Rank, str]] = []  # (rank of its first ready probe, origin), checked lazily
         self.left = len(probes)  # probes not yet ended
         for p in probes:
             if not self._unmet[p.id]:
@@ -139,38 +153,53 @@ class Feed:
     def _ready(self, probe: Probe) -> None:
         origin = self._origin[probe.id]
         queue = self._queues.setdefault(origin, [])
-        heapq.heappush(queue, (self._index[probe.id], probe))
-        self._offer(origin)
-
-    def _offer(self, origin: str) -> None:
-        queue = self._queues.get(origin)
-        if queue and self._busy.get(origin, 0) < self._per_host:
-            heapq.heappush(self._heads, (queue[0][0], origin))
+        rank = self._rank[probe.id]
+        heapq.heappush(queue, (rank, probe))
+        if queue[0][0] == rank:  # a new head for its origin
+            heapq.heappush(self._heads, (rank, origin))
 
     def take(self) -> Probe | None:
-        """The next probe to send, counted in flight for its origin; None when none can start now."""
-        while self._heads:
-            index, origin = heapq.heappop(self._heads)
+        """The first ready probe whose origin has room; None when none can start now."""
+        full: list[tuple[Rank, str]] = []  # origins without room: offered again after this take
+        found = None
+        while self._heads and found is None:
+            rank, origin = heapq.heappop(self._heads)
             queue = self._queues[origin]
-            busy = self._busy.get(origin, 0)
-            if not queue or queue[0][0] != index or busy >= self._per_host:
-                continue  # a stale entry: the origin's head or room changed since it was offered
-            _, probe = heapq.heappop(queue)
-            self._busy[origin] = busy + 1
-            self._offer(origin)
-            return probe
-        return None
+            if not queue or queue[0][0] != rank:
+                continue  # stale: that probe was taken, or one ranked before it became the origin's head
+            if not self._room(origin):
+                full.append((rank, origin))
+                continue
+            found = heapq.heappop(queue)[1]
+            if queue:
+                heapq.heappush(self._heads, (queue[0][0], origin))
+        for entry in full:
+            heapq.heappush(self._heads, entry)
+        return found
 
     def done(self, probe: Probe) -> None:
-        """`probe` ended: its origin has room again and the probes that needed only it are ready."""
-        origin = self._origin[probe.id]
-        self._busy[origin] -= 1
+        """`probe` ended: the probes that needed only it are ready."""
         self.left -= 1
-        self._offer(origin)
         for dependant in self._dependants.pop(probe.id, ()):
             self._unmet[dependant.id] -= 1
             if not self._unmet[dependant.id]:
                 self._ready(dependant)
+
+
+def _chains(probes: Sequence[Probe], dependants: dict[str, list[Probe]]) -> dict[str, int]:
+    """For each probe, how many probes the longest chain of its dependants holds, itself included (1: none wait
+    for it). The catalogue check refuses cycles; one here would only be cut, never followed forever."""
+    found: dict[str, int] = {}
+
+    def length(p: Probe, path: frozenset[str]) -> int:
+        if p.id not in found:
+            below = [length(d, path | {p.id}) for d in dependants.get(p.id, ()) if d.id not in path]
+            found[p.id] = 1 + max(below, default=0)
+        return found[p.id]
+
+    for p in probes:
+        length(p, frozenset())
+    return found
 
 
 def _first_origin(p: Probe) -> str:
@@ -197,7 +226,10 @@ async def run(
         limit_per_host=0,
         ttl_dns_cache=300,
     )
-    limiter = Limiter(options.concurrency, options.per_host, options.settings.rate, options.settings.host_rate)
+    changed = asyncio.Event()  # set when a request slot frees or a probe ends: a probe may be able to start
+    limiter = Limiter(
+        options.concurrency, options.per_host, options.settings.rate, options.settings.host_rate, changed.set
+    )
     async with aiohttp.ClientSession(
         connector=connector,
         cookie_jar=aiohttp.DummyCookieJar(),  # cookies are chosen per hop from the user's jar, never learned
@@ -213,8 +245,7 @@ async def run(
             redactor,
             Proxies(options.settings.proxy, options.settings.env_proxies),
         )
-        feed = Feed(probes, options.per_host)
-        changed = asyncio.Event()  # set when a probe ends: another may be ready or have room
+        feed = Feed(probes, limiter.room)
         results: dict[str, Outcome] = {}
         captured: dict[str, dict[str, capture.Value]] = {}
 

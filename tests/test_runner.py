@@ -345,44 +345,83 @@ def test_rate_limit_headers_are_recorded(serve: Callable[..., Server], header: s
 # --- the feed: which probe a free worker takes next (pure bookkeeping, no I/O) ------------------------------------
 
 
-def _fed(*specs: tuple[str, str, tuple[str, ...]], per_host: int = 2) -> tuple[Feed, dict[str, Probe]]:
+class _Slots:
+    """The Limiter's side of the feed, by hand: requests in flight per origin, `per_host` at most."""
+
+    def __init__(self, per_host: int) -> None:
+        self.per_host = per_host
+        self.busy: dict[str, int] = {}
+
+    def room(self, origin: str) -> bool:
+        return self.busy.get(origin, 0) < self.per_host
+
+    def start(self, p: Probe | None) -> Probe:
+        assert p is not None
+        origin = f"https://{p.url.split('/')[2]}:443"
+        assert self.room(origin)  # the feed handed out a probe whose host had no room
+        self.busy[origin] = self.busy.get(origin, 0) + 1
+        return p
+
+    def end(self, feed: Feed, p: Probe) -> None:
+        self.busy[f"https://{p.url.split('/')[2]}:443"] -= 1
+        feed.done(p)
+
+
+def _fed(*specs: tuple[str, str, tuple[str, ...]], per_host: int = 2) -> tuple[Feed, _Slots, dict[str, Probe]]:
     probes = {pid: replace(_probe(url, pid=pid), needs=needs) for pid, url, needs in specs}
-    return Feed(list(probes.values()), per_host), probes
+    slots = _Slots(per_host)
+    return Feed(list(probes.values()), slots.room), slots, probes
 
 
-def test_feed_keeps_per_host_in_flight_and_serves_other_hosts_meanwhile() -> None:
-    feed, probes = _fed(
+def test_feed_takes_hosts_in_turn_and_serves_others_while_one_is_full() -> None:
+    feed, slots, probes = _fed(
         ("a1", "https://a.test/1", ()),
         ("a2", "https://a.test/2", ()),
         ("a3", "https://a.test/3", ()),
         ("b1", "https://b.test/1", ()),
     )
-    taken = [feed.take(), feed.take(), feed.take()]
-    assert [p.id for p in taken if p] == ["a1", "a2", "b1"]  # a.test is full at 2: b1 goes before a3
-    assert feed.take() is None
-    feed.done(probes["a1"])
-    assert (next_probe := feed.take()) is not None and next_probe.id == "a3"
+    taken = [slots.start(feed.take()) for _ in range(3)]
+    assert [p.id for p in taken] == ["a1", "b1", "a2"]  # each host's first probe, then the seconds
+    assert feed.take() is None  # a.test is full at 2 and b.test has nothing left
+    slots.end(feed, probes["a1"])
+    assert slots.start(feed.take()).id == "a3"
     for pid in ("a2", "b1", "a3"):
-        feed.done(probes[pid])
+        slots.end(feed, probes[pid])
     assert feed.left == 0 and feed.take() is None
 
 
+def test_feed_starts_the_head_of_the_longest_chain_first() -> None:
+    feed, slots, _ = _fed(
+        ("plain", "https://a.test/plain", ()),
+        ("dashboard", "https://a.test/dashboard", ()),
+        ("token", "https://a.test/token", ("dashboard",)),
+        ("usage", "https://b.test/usage", ("token",)),
+        per_host=1,
+    )
+    order = []
+    while feed.left:
+        p = slots.start(feed.take())
+        order.append(p.id)
+        slots.end(feed, p)
+    assert order == ["dashboard", "token", "plain", "usage"]  # the chain first, then catalogue order
+
+
 def test_feed_releases_a_dependant_only_when_all_its_needs_have_ended() -> None:
-    feed, probes = _fed(
+    feed, slots, probes = _fed(
         ("login", "https://a.test/login", ()),
         ("token", "https://b.test/token", ()),
         ("usage", "https://a.test/usage", ("login", "token", "not-selected")),
     )
-    assert [feed.take().id, feed.take().id] == ["login", "token"]  # type: ignore[union-attr]
+    assert [slots.start(feed.take()).id, slots.start(feed.take()).id] == ["login", "token"]
     assert feed.take() is None
-    feed.done(probes["login"])
+    slots.end(feed, probes["login"])
     assert feed.take() is None  # token has not ended; a need outside the run is not waited for
-    feed.done(probes["token"])
-    assert (dependant := feed.take()) is not None and dependant.id == "usage"
+    slots.end(feed, probes["token"])
+    assert slots.start(feed.take()).id == "usage"
 
 
 def test_feed_takes_in_catalogue_order_when_a_dependant_becomes_ready_late() -> None:
-    feed, probes = _fed(
+    feed, slots, _ = _fed(
         ("first", "https://a.test/1", ()),
         ("needs-first", "https://a.test/2", ("first",)),
         ("third", "https://a.test/3", ()),
@@ -391,11 +430,38 @@ def test_feed_takes_in_catalogue_order_when_a_dependant_becomes_ready_late() -> 
     )
     order = []
     while feed.left:
-        p = feed.take()
-        assert p is not None  # per_host 1: one in flight, so one is always ready
+        p = slots.start(feed.take())  # per_host 1: one in flight, so one is always ready when it ends
         order.append(p.id)
-        feed.done(p)
+        slots.end(feed, p)
     assert order == ["first", "needs-first", "third", "fourth"]
+
+
+def test_a_host_is_free_for_the_next_probe_while_a_redirected_one_is_elsewhere(serve: Callable[..., Server]) -> None:
+    """The per-host limit counts requests, not probes: a probe that left a host for a login page on another host
+    no longer holds a slot there (P1: redirects to login must not halve a console host's throughput)."""
+    in_flight = 0
+    peak = 0
+    starts: list[float] = []
+
+    async def redirect(_r: web.Request) -> web.Response:
+        starts.append(time.monotonic())
+        raise web.HTTPFound("https://login.example.test/slow")
+
+    async def slow(_r: web.Request) -> web.Response:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await asyncio.sleep(0.3)
+        in_flight -= 1
+        return web.Response(text="{}")
+
+    server = serve({"api.example.test/r": redirect, "login.example.test/slow": slow})
+    probes = [_probe(f"https://api.example.test/r?{n}", pid=f"p{n}") for n in range(4)]
+    outcomes = _run(server, probes, per_host=1, concurrency=8)
+    assert [len(o.hops) for o in outcomes] == [2] * 4
+    assert peak == 1  # login.example.test's own limit held ...
+    # ... while api.example.test sent every probe on at once: each first hop started before the previous probe ended
+    assert len(starts) == 4 and max(starts) - min(starts) < 0.3
 
 
 def test_a_sweep_of_many_probes_keeps_only_the_workers_tasks(serve: Callable[..., Server]) -> None:
