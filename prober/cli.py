@@ -183,10 +183,10 @@ def _print_table(loaded: Sweep, colour: bool = False) -> None:
 
 
 def _print_findings(loaded: Sweep, colour: bool = False) -> None:
-    from prober import findings
     from prober.report import terminal
+    from prober.report.found import findings_of
 
-    _styled("\n" + terminal.findings(findings.find(loaded), _width(), colour), colour)
+    _styled("\n" + terminal.findings(findings_of(loaded), _width(), colour), colour)
 
 
 @cli.command()

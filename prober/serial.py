@@ -63,7 +63,13 @@ def dump_probe(p: Probe) -> dict[str, Any]:
         "body": {"kind": p.body.kind.value, "text": p.body.text} if p.body else None,
         "auth": p.auth.value,
         "key_style": p.key_style.value if p.key_style else None,
-        "tags": {"region": p.tags.region, "surface": p.tags.surface, "cost": p.tags.cost, **dict(p.tags.extra)},
+        # An untagged probe is written "" as before (None in the model): reports stay comparable across versions.
+        "tags": {
+            "region": p.tags.region or "",
+            "surface": p.tags.surface or "",
+            "cost": p.tags.cost,
+            **dict(p.tags.extra),
+        },
         "expect": _dump_expect(p.expect) if p.expect else None,
         "source": p.source,
         "captures": [{"name": c.name, "source": c.source.value, "arg": c.arg} for c in p.captures],
@@ -326,11 +332,11 @@ def dump_head(sweep: Sweep) -> dict[str, Any]:
 
 def dump_findings(sweep: Sweep) -> list[dict[str, Any]]:
     """What the sweep shows, in plain words (prober.findings); derived from the results, so never read back."""
-    from prober import findings
+    from prober.report.found import findings_of  # worked out once for all the reports of a run
 
     return [
         {"rule": f.rule, "text": f.sentence, "fix": f.remedy or None, "evidence": list(f.evidence)}
-        for f in findings.find(sweep)
+        for f in findings_of(sweep)
     ]
 
 

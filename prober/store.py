@@ -34,11 +34,16 @@ def check_writable(directory: Path) -> None:
         raise ReportError(f"report directory {directory} is not writable", "pass --out with a writable directory")
 
 
-def write(path: Path, text: str) -> None:
+def write(path: Path, text: str | Iterable[str]) -> None:
+    """Write `text` (a string, or pieces written one after another) to a temporary file beside `path`, then
+    rename it over `path`: a reader sees the old file or the whole new one, never a part."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+            if isinstance(text, str):
+                handle.write(text)
+            else:
+                handle.writelines(text)
         Path(tmp).replace(path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -120,7 +125,7 @@ def write_reports(
     (the demo's `demo.md`, `--name`), replacing an earlier file. `fail_on` is the run's, for the JUnit report.
     """
     from prober.expectations import FailOn
-    from prober.report import renderer
+    from prober.report import chunks
 
     chosen = list(formats)
     criterion = fail_on or FailOn.UNEXPECTED
@@ -132,7 +137,8 @@ def write_reports(
     written: list[Path] = []
     try:
         for fmt, path in zip(chosen, paths, strict=True):
-            write(path, renderer(fmt, criterion)(sweep))  # the rename replaces the empty claimed file
+            # Rendered a piece at a time into the temporary file; the rename replaces the empty claimed file.
+            write(path, chunks(fmt, criterion)(sweep))
             written.append(path)
     except BaseException:
         if not replace:

@@ -400,14 +400,19 @@ def test_one_taken_format_moves_every_format_of_the_run(tmp_path: Path) -> None:
 def test_a_failed_render_leaves_no_empty_claimed_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import prober.report
 
-    real = prober.report.renderer
+    real = prober.report.chunks  # what store.write_reports writes, a piece at a time
 
     def failing(fmt: Format, *args: Any) -> Any:
         if fmt is Format.JSON:
-            raise RuntimeError("render failed")
+
+            def pieces(_sweep: Any) -> Iterator[str]:
+                yield "{\n"  # already in the temporary file when the render fails: never renamed into place
+                raise RuntimeError("render failed")
+
+            return pieces
         return real(fmt, *args)
 
-    monkeypatch.setattr(prober.report, "renderer", failing)
+    monkeypatch.setattr(prober.report, "chunks", failing)
     with pytest.raises(RuntimeError):
         store.write_reports(_sweep("2026-11-29T08:00:00Z"), tmp_path, "stamp", (Format.MD, Format.JSON))
     assert [p.name for p in tmp_path.iterdir()] == ["stamp.md"]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from prober import serial
+from prober import serial, store
 from prober.model import (
     Auth,
     Body,
@@ -25,7 +27,8 @@ from prober.model import (
     Timings,
     VendorError,
 )
-from prober.report import Format, curl, markdown, renderer
+from prober.report import Format, chunks, curl, markdown, renderer
+from prober.report import json as json_report
 from tests.builders import make_probe, make_sweep, skipped
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
@@ -166,6 +169,50 @@ def test_renderers_match_golden_files(fmt: Format) -> None:
     if os.environ.get("UPDATE_GOLDEN"):
         path.write_text(text)
     assert text == path.read_text()
+
+
+@pytest.mark.parametrize("fmt", list(Format))
+def test_the_pieces_of_a_report_join_to_the_report(fmt: Format) -> None:
+    """What `store.write_reports` writes a piece at a time is what the renderer returns, for every layout and for
+    a sweep without probes."""
+    for sweep in (_sweep(), dataclasses.replace(_sweep(), layout=1), make_sweep()):
+        pieces = list(chunks(fmt)(sweep))
+        assert all(isinstance(piece, str) for piece in pieces)
+        assert "".join(pieces) == renderer(fmt)(sweep)
+
+
+def test_the_large_reports_come_a_probe_at_a_time() -> None:
+    sweep = _sweep()
+    assert len(list(chunks(Format.MD)(sweep))) == 1 + len(sweep.probes)  # the head, then each section
+    assert len(list(chunks(Format.JSON)(sweep))) == 1 + len(sweep.probes)  # the head with the first, each other, end
+
+
+def test_written_reports_are_the_rendered_text(tmp_path: Path) -> None:
+    sweep = _sweep()
+    paths = store.write_reports(sweep, tmp_path, "r", list(Format))
+    for fmt, path in zip(Format, paths, strict=True):
+        assert path.read_bytes() == renderer(fmt)(sweep).encode("utf-8")
+
+
+def test_a_report_that_fails_while_written_leaves_the_old_file_and_no_temporary_file(tmp_path: Path) -> None:
+    target = tmp_path / "r.md"
+    target.write_text("old\n")
+
+    def pieces() -> Iterator[str]:
+        yield "new, half written"
+        raise RuntimeError("the renderer failed")
+
+    with pytest.raises(RuntimeError, match="renderer failed"):
+        store.write(target, pieces())
+    assert target.read_text() == "old\n"
+    assert [path.name for path in tmp_path.iterdir()] == ["r.md"]
+
+
+def test_json_escapes_what_a_terminal_or_editor_would_act_on_and_keeps_the_rest() -> None:
+    """ASCII text skips the pattern, but DEL is ASCII: it must still be escaped."""
+    assert json_report.encode(["a\x7fb", "plain"]) == '["a\\u007fb", "plain"]'
+    assert json_report.encode("\x9b\u202e é → \ud800") == '"\\u009b\\u202e é → \\ud800"'
+    assert json_report.encode({"k": [1, None]}, indent=2) == '{\n  "k": [\n    1,\n    null\n  ]\n}'
 
 
 def test_every_format_has_a_renderer() -> None:

@@ -80,6 +80,16 @@ def test_colour_follows_the_class() -> None:
     assert "\x1b[" not in terminal.row("messages", sweep.outcomes[4], col, colour=False)
 
 
+def test_widths_count_columns_per_character() -> None:
+    """ASCII text, control characters included, takes one column a character (counted without a look-up per
+    character); wide East Asian characters take two and combining marks none."""
+    ascii_text = "".join(map(chr, range(128)))
+    assert terminal.width_of(ascii_text) == 128 == sum(terminal._char_width(ch) for ch in ascii_text)
+    assert terminal.width_of("a界b\u0301c") == 5
+    assert terminal.width_of("→ …") == 3
+    assert terminal.width_of("") == 0
+
+
 def test_long_words_are_shortened_and_wide_characters_counted() -> None:
     assert terminal.fit("界界界界", 5) == "界界…"
     assert terminal.width_of(terminal.fit("x" * 300, 100)) == 100

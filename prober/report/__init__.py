@@ -1,9 +1,12 @@
-"""Pure renderers over a finished Sweep: one module per format, `render(sweep) -> str`, no I/O, no clock."""
+"""Pure renderers over a finished Sweep: one module per format, `render(sweep) -> str`, no I/O, no clock.
+
+The two large formats also render in pieces (`chunks(sweep)`, joined they are `render(sweep)`), so that writing a
+report of thousands of probes never holds it as one string (see `chunks` below and `prober.store`)."""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from enum import StrEnum
 
 from prober.expectations import FailOn
@@ -32,3 +35,15 @@ def renderer(fmt: Format, fail_on: FailOn = FailOn.UNEXPECTED) -> Callable[[Swee
         Format.TICKET: ticket.render,
     }
     return table[fmt]
+
+
+def chunks(fmt: Format, fail_on: FailOn = FailOn.UNEXPECTED) -> Callable[[Sweep], Iterable[str]]:
+    """The renderer of `fmt` as pieces of text to write one after another (joined: what `renderer` returns). The
+    Markdown and JSON reports grow with the sweep and come a probe at a time; the others are one piece."""
+    from prober.report import json, markdown
+
+    streamed: dict[Format, Callable[[Sweep], Iterable[str]]] = {Format.MD: markdown.chunks, Format.JSON: json.chunks}
+    if fmt in streamed:
+        return streamed[fmt]
+    whole = renderer(fmt, fail_on)
+    return lambda sweep: (whole(sweep),)

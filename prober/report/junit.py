@@ -100,7 +100,7 @@ def _testcase(parent: ET.Element, probe: Probe, outcome: Outcome, changed: dict[
         parent,
         "testcase",
         {
-            "classname": _xml_attr(f"prober.{probe.tags.region}.{probe.tags.surface}"),
+            "classname": _xml_attr(f"prober.{probe.tags.region or ''}.{probe.tags.surface or ''}"),
             "name": _xml_attr(probe.id),
             "time": _seconds(outcome),
         },

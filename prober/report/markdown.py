@@ -7,7 +7,7 @@ bare curl command; `prober render` of such a report reproduces its `.md` byte fo
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from itertools import pairwise
 from urllib.parse import urlsplit
 
@@ -16,6 +16,7 @@ from prober import inert, ratelimit, urls
 from prober import quota as quota_mod
 from prober.model import Auth, Outcome, OutcomeClass, Probe, QuotaWindow, Shape, Sweep
 from prober.report import changes, curl
+from prober.report.found import findings_of
 from prober.report.text import cell as _cell
 from prober.report.text import code as _code
 from prober.report.text import fence as _fence
@@ -152,7 +153,7 @@ def finding_lines(found: Sequence[findings_mod.Finding]) -> list[str]:
 
 
 def _findings(sweep: Sweep) -> list[str]:
-    return ["## Findings", "", *finding_lines(findings_mod.find(sweep)), ""]
+    return ["## Findings", "", *finding_lines(findings_of(sweep)), ""]
 
 
 def count_line(sweep: Sweep) -> str:
@@ -189,7 +190,7 @@ def section(
     """One probe's section. `how`: the run's reach, for the reproducer of layout 2 (None: layout 1's bare command);
     `body_limit`: cap the body excerpt; `brief` (the ticket's details): no heading, description, source, content
     type, remote address, timings or final URL (the hops show it)."""
-    tags = _prose(f"{probe.tags.region}, {probe.tags.surface}, {probe.tags.cost}")
+    tags = _prose(f"{probe.tags.region or ''}, {probe.tags.surface or ''}, {probe.tags.cost}")
     auth = probe.auth.value + (f" ({probe.key_style.value})" if probe.key_style else "")
     lines = [] if brief else [f"### {_prose(probe.id)}", "", _prose(probe.description, start=True), ""]
     # Brief: the URL is in the first hop and the reproducer.
@@ -306,11 +307,16 @@ def summary(sweep: Sweep) -> str:
     return "\n".join(["# prober report", "", *_findings(sweep), *_overview(sweep)])
 
 
-def render(sweep: Sweep) -> str:
+def chunks(sweep: Sweep) -> Iterator[str]:
+    """The report in pieces, to be written one after another: the head (findings, environment, overview), then
+    one piece per probe section, so a large report is never held as one string when it is written to a file."""
     old = sweep.layout < 2
-    lines = ["# prober report", "", *([] if old else _findings(sweep)), *_environment(sweep), "", *_overview(sweep)]
-    lines += ["## Probes", ""]
+    head = ["# prober report", "", *([] if old else _findings(sweep)), *_environment(sweep), "", *_overview(sweep)]
+    yield "\n".join(head) + "\n## Probes\n"
     how = None if old else curl.reach(sweep.environment)
     for probe, outcome in zip(sweep.probes, sweep.outcomes, strict=True):
-        lines += [*section(probe, outcome, how), ""]
-    return "\n".join(lines).rstrip("\n") + "\n"
+        yield "\n" + "\n".join(section(probe, outcome, how)) + "\n"  # a blank line, the section; it ends in a fence
+
+
+def render(sweep: Sweep) -> str:
+    return "".join(chunks(sweep))

@@ -9,6 +9,7 @@ a TTY, no NO_COLOR, no --no-color).
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections.abc import Iterable, Sequence
 
@@ -60,6 +61,7 @@ def colour_of(klass: OutcomeClass) -> str | None:
 # --------------------------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=1024)
 def _char_width(ch: str) -> int:
     if unicodedata.combining(ch):
         return 0
@@ -68,7 +70,9 @@ def _char_width(ch: str) -> int:
 
 def width_of(text: str) -> int:
     """Columns `text` takes on a terminal (wide East Asian characters take two)."""
-    return sum(_char_width(ch) for ch in text)
+    if text.isascii():  # one column each, none combining: the common case, without a look-up per character
+        return len(text)
+    return sum(map(_char_width, text))
 
 
 def fit(text: str, width: int) -> str:

@@ -9,6 +9,7 @@ HTML, an emoji, a GitHub @mention, an issue or commit reference, or leave its ta
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 
@@ -28,9 +29,22 @@ _LEAD = "("
 _TRAIL = "),.:;"
 
 
+# `code` and `prose` are pure functions of their text, and a sweep repeats the same text thousands of times (an
+# explanation, a reason phrase, tags, header lines): each is worked out once and remembered. The caches are bounded
+# in entries and in the length of text they keep (3 x 1,024 entries of at most 256 characters in: under 2 MB of
+# ASCII at worst, a few hundred kB in practice), so text seen once (a probe id, a URL) only passes through them, and
+# long outside text is never kept.
+_CACHE_SIZE = 1024
+_CACHE_TEXT = 256  # characters: longer text is worked out each time
+
+
 def code(text: str) -> str:
     """An inline code span that survives backticks in the text (CommonMark §6.1). Control characters, newlines
     included, are shown escaped, so the span stays on one line, even inside a table cell."""
+    return _code_cached(text) if len(text) <= _CACHE_TEXT else _code(text)
+
+
+def _code(text: str) -> str:
     text = inert.line(text, _UNCAPPED)
     if not text:
         return "` `"  # a lone space: an empty span cannot be written
@@ -42,6 +56,9 @@ def code(text: str) -> str:
     edge = text[0] + text[-1]
     pad = " " if "`" in edge or (edge == "  " and text.strip(" ")) else ""
     return f"{fence}{pad}{text}{pad}{fence}"
+
+
+_code_cached = functools.lru_cache(maxsize=_CACHE_SIZE)(_code)
 
 
 def fence(text: str, info: str = "text") -> list[str]:
@@ -68,17 +85,31 @@ def prose(text: str, start: bool = False) -> str:
     """A sentence that may embed outside text: plain words stay as they are, every other word becomes a code
     span (brackets and trailing punctuation stay outside it). Whitespace runs become one space. `start`: the text
     begins a line, where a number could open a list."""
-    words = []
-    for n, token in enumerate(inert.line(text, _UNCAPPED).split()):
-        core = token.lstrip(_LEAD)
-        lead = token[: len(token) - len(core)]
-        word = core.rstrip(_TRAIL)
-        trail = core[len(word) :]
-        if not word or _plain(word, start and n == 0):
-            words.append(token)
-        else:
-            words.append(f"{lead}{code(word)}{trail}")
-    return " ".join(words)
+    return _prose_cached(text, start) if len(text) <= _CACHE_TEXT else _prose(text, start)
+
+
+def _prose(text: str, start: bool) -> str:
+    tokens = inert.line(text, _UNCAPPED).split()
+    return " ".join([_word(token, start and n == 0) for n, token in enumerate(tokens)])
+
+
+def _token(token: str, first: bool) -> str:
+    """One word of `prose`: as it is when plain, else in a code span, brackets and trailing punctuation outside."""
+    core = token.lstrip(_LEAD)
+    lead = token[: len(token) - len(core)]
+    word = core.rstrip(_TRAIL)
+    trail = core[len(word) :]
+    if not word or _plain(word, first):
+        return token
+    return f"{lead}{code(word)}{trail}"
+
+
+def _word(token: str, first: bool) -> str:
+    return _token_cached(token, first) if len(token) <= _CACHE_TEXT else _token(token, first)
+
+
+_prose_cached = functools.lru_cache(maxsize=_CACHE_SIZE)(_prose)
+_token_cached = functools.lru_cache(maxsize=_CACHE_SIZE)(_token)
 
 
 def cell(markdown: str) -> str:

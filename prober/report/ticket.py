@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from prober import findings, inert
 from prober.model import Outcome, Probe, Sweep
 from prober.report import changes, curl, markdown
+from prober.report.found import findings_of
 from prober.report.text import cell, fence, prose
 
 LIMIT = 65_536  # GitHub refuses a comment body longer than this many characters
@@ -125,7 +126,7 @@ def _short_detail(probe: Probe, outcome: Outcome, how: curl.Reach) -> str:
 
 
 def render(sweep: Sweep) -> str:
-    found = findings.find(sweep)
+    found = findings_of(sweep)
     capped = [findings.Finding(f.rule, _capped(f.text), f.evidence, _capped(f.fix)) for f in found]
     head = ["## prober report", "", _paragraph(sweep), ""]
     head += ["### Findings", "", *markdown.finding_lines(capped), ""]
