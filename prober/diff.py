@@ -6,7 +6,18 @@ import re
 from collections.abc import Callable, Mapping
 
 from prober import urls
-from prober.model import Change, ChangeKind, Comparison, Difference, Outcome, OutcomeClass, Pairs, Probe, Sweep
+from prober.model import (
+    Change,
+    ChangeKind,
+    Comparison,
+    Difference,
+    Outcome,
+    OutcomeClass,
+    Pairs,
+    Probe,
+    Surface,
+    Sweep,
+)
 from prober.vendor import LOGIN_HOSTS
 
 # Nothing was compared for these: a skipped probe sent nothing, and an unmodelled one got no vendor answer (the
@@ -141,7 +152,7 @@ def _outcome_changes(probe: Probe | None, old: Outcome, new: Outcome) -> list[Ch
         found.append(Change(pid, ChangeKind.VENDOR_CODE, *code, _code_label(*code)))
     host = redirect_host(old), redirect_host(new)
     if host[0] != host[1]:
-        surface = probe.tags.surface if probe is not None else ""
+        surface = probe.tags.surface if probe is not None else None
         found.append(Change(pid, ChangeKind.REDIRECT_HOST, *host, _redirect_label(surface, *host)))
     found += _rate_limit_changes(pid, old, new)
     if (old.quota is None) != (new.quota is None):
@@ -323,9 +334,9 @@ def _code_label(before: str | None, after: str | None) -> str:
     return f"the vendor's error code changed ({before} → {after})"
 
 
-def _redirect_label(surface: str, before: str | None, after: str | None) -> str:
+def _redirect_label(surface: Surface | None, before: str | None, after: str | None) -> str:
     # The console's login host moving (passport -> signin) is the change #612 readers watch for.
-    who = f"{surface} now" if surface == "console" else "now"
+    who = f"{surface} now" if surface is Surface.CONSOLE else "now"
     if before is None:
         return f"{who} redirects to {after}"
     if after is None:

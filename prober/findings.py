@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from prober import quota as quotas
 from prober import urls
-from prober.model import Auth, Outcome, OutcomeClass, Probe, Shape, Sweep
+from prober.model import Auth, Outcome, OutcomeClass, Probe, Shape, Surface, Sweep
 
 # A sentence in pieces: (text, True when the piece is a value a renderer shows as code: a name, a vendor code, a
 # host, a command). Outside text is only ever a value, so every renderer can show it safely.
@@ -324,7 +324,7 @@ def _cookies(_sweep: Sweep, pairs: Sequence[Pair]) -> Finding | None:
 def _key_on_console(_sweep: Sweep, pairs: Sequence[Pair]) -> Finding | None:
     # docs/vendor.md#issue-612-key-on-console: ConsoleNeedLogin for the key in each header style;
     # #console-token-errors: NoPermission for a sk-sp- key on /cli/api.json.
-    console = [(p, o) for p, o in pairs if p.auth is Auth.KEY and p.tags.surface == "console"]
+    console = [(p, o) for p, o in pairs if p.auth is Auth.KEY and p.tags.surface is Surface.CONSOLE]
     refused = [(p, o) for p, o in _answered(console) if o.klass is not OutcomeClass.OK]
     if not refused or any(o.klass is OutcomeClass.OK for _, o in console):
         return None
@@ -346,7 +346,7 @@ def _key_on_console(_sweep: Sweep, pairs: Sequence[Pair]) -> Finding | None:
 
 def _no_quota_path(_sweep: Sweep, pairs: Sequence[Pair]) -> Finding | None:
     # docs/vendor.md#issue-612-table: no DashScope or Coding Plan host has a quota path for the key (404 each).
-    key = [(p, o) for p, o in pairs if p.auth is Auth.KEY and p.tags.surface == "api"]
+    key = [(p, o) for p, o in pairs if p.auth is Auth.KEY and p.tags.surface is Surface.API]
     missing = [(p, o) for p, o in key if o.klass is OutcomeClass.NOT_FOUND]
     if not missing or any(o.quota is not None for _, o in key):
         return None
@@ -365,7 +365,7 @@ def _key_refused(sweep: Sweep, pairs: Sequence[Pair]) -> Finding | None:
     refused = [
         (p, o)
         for p, o in pairs
-        if p.auth is Auth.KEY and p.tags.surface != "console" and o.klass is OutcomeClass.KEY_REJECTED
+        if p.auth is Auth.KEY and p.tags.surface is not Surface.CONSOLE and o.klass is OutcomeClass.KEY_REJECTED
     ]
     if not refused:
         return None
@@ -389,7 +389,9 @@ def _key_refused(sweep: Sweep, pairs: Sequence[Pair]) -> Finding | None:
 def _inference(_sweep: Sweep, pairs: Sequence[Pair]) -> Finding | None:
     # docs/vendor.md#issue-612-inference: the key works for inference (200), with no rate-limit headers.
     works = [
-        (p, o) for p, o in pairs if p.auth is Auth.KEY and p.tags.surface == "inference" and o.klass is OutcomeClass.OK
+        (p, o)
+        for p, o in pairs
+        if p.auth is Auth.KEY and p.tags.surface is Surface.INFERENCE and o.klass is OutcomeClass.OK
     ]
     if not works:
         return None

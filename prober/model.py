@@ -100,24 +100,61 @@ class Body:
     text: str
 
 
+class Region(StrEnum):
+    """`tags.region`: which of the vendor's sites the endpoint belongs to."""
+
+    INTL = "intl"
+    CN = "cn"
+    GLOBAL = "global"
+
+
+class Surface(StrEnum):
+    """`tags.surface`: what kind of endpoint it is."""
+
+    API = "api"
+    CONSOLE = "console"
+    INFERENCE = "inference"
+    LOGIN = "login"
+
+
+class Cost(StrEnum):
+    """`tags.cost`: billable probes are sent only with --billable."""
+
+    FREE = "free"
+    BILLABLE = "billable"
+
+
 @dataclass(frozen=True, slots=True)
 class Tags:
-    region: str
-    surface: str
-    cost: str = "free"
+    """A probe's tags: the three checked ones (None: untagged) and the user's own."""
+
+    region: Region | None = None
+    surface: Surface | None = None
+    cost: Cost = Cost.FREE
     extra: Pairs = ()  # the user's own tags (`team: payments`), in catalogue order; `--select team=payments`
+
+    def __post_init__(self) -> None:
+        # A JSON report gives the checked values as text (prober/serial.py), and "" for untagged: they are made
+        # members here, so that a report reads back equal to the sweep that wrote it. Other text is a ValueError.
+        for name, kind in (("region", Region), ("surface", Surface), ("cost", Cost)):
+            value: object = getattr(self, name)
+            if isinstance(value, str) and type(value) is not kind:
+                object.__setattr__(self, name, kind(value) if value or kind is Cost else None)
 
     def get(self, key: str) -> str | None:
         """The value of tag `key` (region, surface, cost or one of the user's), or None when the probe has none."""
-        if key in ("region", "surface", "cost"):
-            value: str = getattr(self, key)
-            return value or None
+        if key == "region":
+            return self.region
+        if key == "surface":
+            return self.surface
+        if key == "cost":
+            return self.cost
         return dict(self.extra).get(key)
 
     def items(self) -> Pairs:
         """Every tag that has a value, the three known ones first."""
-        known = tuple((k, v) for k, v in (("region", self.region), ("surface", self.surface), ("cost", self.cost)) if v)
-        return known + self.extra
+        known = (("region", self.region), ("surface", self.surface), ("cost", self.cost))
+        return tuple((key, value) for key, value in known if value is not None) + self.extra
 
 
 class Matcher(StrEnum):
@@ -187,7 +224,7 @@ class Probe:
     body: Body | None = None
     auth: Auth = Auth.NONE
     key_style: KeyStyle | None = None
-    tags: Tags = field(default_factory=lambda: Tags(region="global", surface="api"))
+    tags: Tags = field(default_factory=lambda: Tags(region=Region.GLOBAL, surface=Surface.API))
     expect: Expect | None = None
     source: str = ""
     captures: tuple[Capture, ...] = ()
@@ -195,7 +232,7 @@ class Probe:
 
     @property
     def billable(self) -> bool:
-        return self.tags.cost == "billable"
+        return self.tags.cost is Cost.BILLABLE
 
 
 @dataclass(frozen=True, slots=True)

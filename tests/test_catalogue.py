@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +12,12 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from prober import serial
 from prober.catalogue import load, parse
 from prober.errors import CatalogueError
-from prober.model import Auth, Body, BodyKind, Expect, KeyStyle, OutcomeClass, Probe, Tags
+from prober.model import Auth, Body, BodyKind, Cost, Expect, KeyStyle, OutcomeClass, Probe, Region, Surface, Tags
+from prober.report import Format, renderer
+from tests.builders import answer, make_probe, make_sweep
 
 DATA = Path(__file__).parent / "data" / "catalogues"
 CLASSES = ", ".join(klass.value for klass in OutcomeClass)  # every class, in the order messages list them
@@ -89,7 +93,7 @@ def test_a_probe_with_only_required_keys_gets_the_defaults(probes: dict[str, Pro
         body=None,
         auth=Auth.NONE,
         key_style=None,
-        tags=Tags(region="intl", surface="api", cost="free"),
+        tags=Tags(region=Region.INTL, surface=Surface.API, cost=Cost.FREE),
         expect=None,
         source="CodexBar #612 table; reference A6",
     )
@@ -194,6 +198,28 @@ def test_aliases_read_like_the_values_they_name() -> None:
     text = text.replace("tags: {region: cn, surface: api}", "tags: *cn", 1)
     tags = {probe.id: probe.tags for probe in parse(text).probes}
     assert tags["key-styles/bearer"] == tags["token"] == Tags(region="cn", surface="console")
+
+
+def test_checked_tags_are_members_of_their_vocabularies_and_untagged_is_none() -> None:
+    text = VALID.replace("tags: {region: intl, surface: api}", "tags: {surface: api}", 1)
+    probe = parse(text).probes[0]
+    assert probe.tags == Tags(region=None, surface=Surface.API, cost=Cost.FREE)
+    assert (probe.tags.surface, probe.tags.cost) == (Surface.API, Cost.FREE)
+    assert (probe.tags.get("region"), probe.tags.get("surface"), probe.tags.get("team")) == (None, "api", None)
+    assert probe.tags.items() == (("surface", "api"), ("cost", "free"))
+    # Members are their words wherever they are written: messages, listings, reports, JSON.
+    assert f"{probe.tags.surface}, {probe.tags.cost}" == "api, free"
+    assert json.dumps(dict(probe.tags.items())) == '{"surface": "api", "cost": "free"}'
+    assert not probe.billable
+    assert parse(VALID).probes[1].tags.cost is Cost.BILLABLE and parse(VALID).probes[1].billable
+
+
+def test_tags_given_as_text_read_as_members_the_way_a_json_report_gives_them() -> None:
+    assert Tags("intl", "console", "billable") == Tags(Region.INTL, Surface.CONSOLE, Cost.BILLABLE)
+    assert type(Tags("cn", "api").region) is Region
+    assert Tags("", "") == Tags()  # an untagged probe in a report written before the enums
+    with pytest.raises(ValueError, match="'eu' is not a valid Region"):
+        Tags("eu", "api")
 
 
 def test_parse_names_the_text_and_hashes_it() -> None:
@@ -440,3 +466,12 @@ def test_any_yaml_structure_gives_a_catalogue_or_a_catalogue_error(value: Any) -
         parse(yaml.safe_dump(value, allow_unicode=True))
     except CatalogueError as error:
         assert error.problems
+
+
+def test_an_untagged_probe_is_written_as_before_and_loads_back() -> None:
+    """Untagged is None in the model and "" in the report, as reports written before the tag enums have it."""
+    probe = make_probe("untagged", "https://dashscope-intl.aliyuncs.com/api/v1/models", tags=Tags())
+    sweep = make_sweep((probe, answer(probe, OutcomeClass.OK, 200)))
+    data = json.loads(renderer(Format.JSON)(sweep))
+    assert data["results"][0]["probe"]["tags"] == {"region": "", "surface": "", "cost": "free"}
+    assert serial.load(data) == sweep

@@ -25,6 +25,8 @@ from prober.model import (
     Matcher,
     OutcomeClass,
     Probe,
+    Region,
+    Surface,
     Tags,
 )
 from tests.cli import prober
@@ -142,7 +144,7 @@ def test_a_user_catalogue_with_defaults_query_and_free_tags_needs_no_source() ->
         headers=(("Accept", "application/json"),),
         auth=Auth.KEY,
         key_style=KeyStyle.BEARER,
-        tags=Tags(region="intl", surface="", extra=(("team", "payments"),)),
+        tags=Tags(region=Region.INTL, surface=None, extra=(("team", "payments"),)),  # no surface: untagged
         expect=Expect(statuses=(404,), headers=(HeaderExpect("x-ratelimit-remaining-requests", Matcher.ABSENT),)),
     )
     gateway = probes["gateway"]
@@ -152,7 +154,7 @@ def test_a_user_catalogue_with_defaults_query_and_free_tags_needs_no_source() ->
         "&api=zeldaHttp.apikeyMgr./tokenplan/personal/api/v2/usage&note=a%20b%26c%3Dd%2Be"
     )
     assert gateway.headers == (("Accept", "application/json"), ("X-Trace", "1"))
-    assert gateway.tags == Tags(region="intl", surface="console", extra=(("team", "platform"),))
+    assert gateway.tags == Tags(region=Region.INTL, surface=Surface.CONSOLE, extra=(("team", "platform"),))
     assert gateway.body == Body(BodyKind.JSON, '{"region":"ap-southeast-1"}')
     models = probes["models"]
     assert (models.auth, models.key_style) == (Auth.NONE, None)  # a probe's auth replaces the default

@@ -117,7 +117,7 @@ def _sweep(text: str, stamp: str | None = None) -> Sweep:
             url,
             description=text,
             headers=(("x-h", text),),
-            tags=Tags(text, text, text),
+            tags=Tags(extra=(("team", text),)),  # region, surface and cost hold only their vocabularies' words
             source=text,
         ),
         make_probe(

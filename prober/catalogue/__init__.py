@@ -47,36 +47,54 @@ def load(path: Path | str, rules: Rules | None = None) -> Catalogue:
         "check the path and that the file is readable, or pass the catalogue you meant",
     )
     try:
-        text = data.decode("utf-8")
+        if not data.isascii():
+            data.decode("utf-8")  # only to refuse what is not UTF-8: the reader reads the bytes themselves
     except UnicodeDecodeError as exc:
         raise CatalogueError(
             f"{name}: not UTF-8 text (byte {exc.start} is 0x{data[exc.start]:02x})",
             hint="save the catalogue as UTF-8",
         ) from exc
-    return _parse(text, name, hashlib.sha256(data).hexdigest(), rules)
+    return _parse(data, name, hashlib.sha256(data).hexdigest(), rules)
 
 
 def parse(text: str, name: str = "probes.yaml", rules: Rules | None = None) -> Catalogue:
     """Validate catalogue `text` as if read from a file called `name`."""
-    return _parse(text, name, hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest(), rules)
+    data = text.encode("utf-8", "surrogatepass")
+    return _parse(data, name, hashlib.sha256(data).hexdigest(), rules)
 
 
-def _parse(text: str, name: str, sha256: str, rules: Rules | None) -> Catalogue:
-    # The cyclic GC rescans the growing node tree again and again while it is built: with it on, 5,000
-    # probes took 10x as long as 1,000. Any cycles (YAML aliases) are collected once it is back on.
+def _parse(data: bytes, name: str, sha256: str, rules: Rules | None) -> Catalogue:
+    # The cyclic GC would rescan every value read so far again and again while a catalogue is read: with it on,
+    # 5,000 probes took 10x as long as 1,000. Any cycles (YAML aliases) are collected once it is back on.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _validate(text, name, sha256, rules)
+        return _validate(data, name, sha256, rules)
     finally:
         if collecting:
             gc.enable()
 
 
-def _validate(text: str, name: str, sha256: str, rules: Rules | None) -> Catalogue:
-    root, root_line, duplicates = reader.read(text, name)
+def _validate(data: bytes, name: str, sha256: str, rules: Rules | None) -> Catalogue:
+    """`data`: UTF-8, or (`parse`) text with lone surrogates encoded as if they were characters."""
+    strict = rules is not None and rules.strict
     problems = Problems(name)
-    document = probes.check(root, root_line, problems, strict=rules is not None and rules.strict)
+    # Each probe is checked as soon as it is read, and its located values dropped: 10,000 probes never exist as a
+    # whole tree of values. What only the composer reads is checked from its whole tree instead.
+    checker: probes.Checker | None = probes.Checker(problems, strict)
+    try:
+        plain = reader.read_plain(data, checker)
+    except reader.Reread:  # a `defaults:` after the probes: they are checked again, from the whole tree
+        plain, checker = reader.read_plain(data), None
+    if plain is None:
+        plain, checker = reader.read_composed(data.decode("utf-8", "surrogatepass"), name), None
+    root, root_line, duplicates = plain
+    if checker is not None:
+        document = checker.finish(root, root_line)
+    else:
+        problems = Problems(name)
+        document = probes.check(root, root_line, problems, strict)
+    del plain, root, checker
     resolved = graph.check(document, problems)
     if rules is not None:
         graph.check_scope(document, resolved, problems, rules.allow_key_hosts, rules.allow_insecure)

@@ -13,7 +13,7 @@ from prober import scope
 from prober.capture import is_credential
 from prober.catalogue.probes import Document
 from prober.catalogue.problems import Problems, q
-from prober.model import Probe
+from prober.model import Auth, Probe
 from prober.scope import registrable, within
 
 
@@ -41,17 +41,18 @@ def check(document: Document, problems: Problems) -> list[Probe]:
                 close = difflib.get_close_matches(need, sorted(known | document.written), n=1)
                 fix = f", did you mean '{close[0]}'?" if close else "; list ids of probes in this catalogue"
                 problems.add(line, f"needs {q(need)}, which is not a probe id{fix}", label)
-        resolved.append(dataclasses.replace(probe, needs=tuple(dict.fromkeys(needs))))
+        unique = tuple(dict.fromkeys(needs))
+        resolved.append(probe if unique == probe.needs else dataclasses.replace(probe, needs=unique))
     graph = {p.id: p for p in resolved}
-    lines = {entry.probe.id: (entry.line, entry.label) for entry in located}
-    for probe in resolved:
-        line, label = lines[probe.id]
-        cycle = _cycle(probe.id, graph)
-        if cycle:
-            problems.add(line, f"needs form a cycle: {' → '.join(cycle)}; a probe cannot wait for itself", label)
-            continue
-        reachable = _ancestors(probe.id, graph)
-        if waits_for_broken.intersection([probe.id, *reachable]):
+    for probe, (_, line, label, _) in zip(resolved, located, strict=True):
+        reachable: list[str] = []
+        if probe.needs:  # most probes need none: no cycle, nothing to wait for
+            cycle = _cycle(probe.id, graph)
+            if cycle:
+                problems.add(line, f"needs form a cycle: {' → '.join(cycle)}; a probe cannot wait for itself", label)
+                continue
+            reachable = _ancestors(probe.id, graph)
+        if waits_for_broken and waits_for_broken.intersection([probe.id, *reachable]):
             continue
         captured = {c.name for need in reachable for c in graph[need].captures}
         for name in capture_mod.placeholders(probe):
@@ -75,7 +76,8 @@ def check_scope(
     """The key only inside Alibaba's domains (or `--allow-key-host`), the console token only to console gateways,
     no credential over plain http unless `--allow-insecure`: prober/scope.py's rules, each at its probe's line."""
     lines = {entry.probe.id: (entry.line, entry.label) for entry in document.located}
-    for ident, what in scope.findings(probes, allowed, allow_insecure):
+    credentialed = [probe for probe in probes if probe.auth is not Auth.NONE]  # the rules are about credentials only
+    for ident, what in scope.findings(credentialed, allowed, allow_insecure):
         line, label = lines[ident]
         problems.add(line, what, label)
 

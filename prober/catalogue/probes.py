@@ -9,7 +9,7 @@ from prober.catalogue import checks
 from prober.catalogue.expect import expect
 from prober.catalogue.problems import Fields, Problems, check_keys, q, show
 from prober.catalogue.reader import Map, Seq
-from prober.model import KeyStyle, Probe
+from prober.model import KeyStyle, Probe, Tags
 
 TOP_KEYS = ("version", "defaults", "probes")
 PROBE_KEYS = (
@@ -32,12 +32,13 @@ DEFAULT_KEYS = tuple(key for key in PROBE_KEYS if key != "id")
 # Mappings merged one level deep: a probe's entries go over the defaults' (a probe adds a header, a tag or a query
 # parameter without repeating the rest). Every other key a probe gives replaces the default whole.
 MERGED = ("headers", "query", "tags")
-_REQUIRED = {  # key -> what it holds, for the "missing" message
-    "id": "a unique name like 'dashscope-intl-policies'",
-    "description": "what the probe checks, in words",
-    "url": "the http:// or https:// URL to probe",
-}
-_SOURCE = "where this endpoint is documented"
+_PROBE_KEY_SET = frozenset(PROBE_KEYS)
+_REQUIRED = (  # key, what it holds: for the "missing" message
+    ("id", "a unique name like 'dashscope-intl-policies'"),
+    ("description", "what the probe checks, in words"),
+    ("url", "the http:// or https:// URL to probe"),
+)
+_REQUIRED_STRICT = (*_REQUIRED, ("source", "where this endpoint is documented"))
 
 
 class Located(NamedTuple):
@@ -58,38 +59,90 @@ class Document(NamedTuple):
     spans: list[tuple[int, int, str]]
 
 
+# The parts of the check, in the order in which problems on one line are listed (`Problems.part`): the top level's
+# keys, its version, the defaults, the probes list, each probe, then the needs and scopes (prober/catalogue/graph.py).
+_TOP, _VERSION, _DEFAULTS, _LIST, _PROBES, _AFTER = range(6)
+
+
 def check(root: Any, root_line: int, problems: Problems, strict: bool) -> Document:
     """Check every probe of the document, whatever the others hold: every problem is found in one pass."""
-    document = Document([], set(), [])
-    if root is None:
-        problems.add(root_line, "the catalogue is empty; write 'version: 1' and a 'probes:' list")
-        return document
-    if not isinstance(root, Map):
-        problems.add(root_line, f"the catalogue must be a mapping with 'version: 1' and 'probes:', not {show(root)}")
-        return document
-    top = Fields(root, "", problems)
-    suggested = check_keys(top, root, TOP_KEYS)
-    _check_version(top, suggested)
-    defaults = _defaults(top)
-    items = _probe_list(top, suggested)
-    ids: dict[str, int] = {}
-    for index, (item, line) in enumerate(zip(items, items.lines, strict=True), start=1):
-        label, base, base_line, expanded = _check_probe(item, line, index, defaults, problems, strict)
+    checker = Checker(problems, strict)
+    if isinstance(root, Map) and isinstance(root.get("probes"), Seq):
+        items = root["probes"]
+        checker.begin(root)
+        for item, line in zip(items, items.lines, strict=True):
+            checker.item(item, line)
+    return checker.finish(root, root_line)
+
+
+class Checker:
+    """Check a document's probes one at a time as the reader finishes each (`begin`, then `item` for each: a
+    prober/catalogue/reader.py `Sink`), then its top level once it is whole (`finish`). `check` gives the same
+    items from a whole tree: the probes and the problems, in their order, are the same either way."""
+
+    def __init__(self, problems: Problems, strict: bool) -> None:
+        self.problems = problems
+        self.strict = strict
+        self.document = Document([], set(), [])
+        self.defaults: Map | None = None
+        self.begun = False
+        self.count = 0  # the probes list's items so far
+        self.ids: dict[str, int] = {}  # every id so far and the line that made it
+        self.tags: dict[tuple[object, ...], Tags] = {}  # checks.tags `seen`
+
+    def begin(self, top: Map) -> None:
+        """The probes list starts: check the `defaults:` that each probe is merged over."""
+        self.begun = True
+        self.problems.part = _DEFAULTS
+        self.defaults = _defaults(Fields(top, "", self.problems))
+        self.problems.part = _PROBES
+
+    def item(self, item: Any, line: int) -> None:
+        """Check the next probe of the list; keep what it expands into unless it or its ids have a problem."""
+        self.count += 1
+        document, problems = self.document, self.problems
+        label, base, base_line, expanded = _check_probe(item, line, self.count, self, problems)
         if isinstance(item, Map):
             document.spans.append((item.start, item.end, label))
         if base is not None:
             document.written.add(base)
-            if not _remember_id(base, base_line, label, ids, problems):
-                continue
+            if not _remember_id(base, base_line, label, self.ids, problems):
+                return
         repeated: set[str] = set()  # report an id that a probe's expansion repeats only once
         for probe, probe_line in expanded:
             if probe.id in repeated:
                 continue
-            if probe.id != base and not _remember_id(probe.id, probe_line, label, ids, problems):
+            if probe.id != base and not _remember_id(probe.id, probe_line, label, self.ids, problems):
                 repeated.add(probe.id)
                 continue
             document.located.append(Located(probe, probe_line, label, base or ""))
-    return document
+
+    def finish(self, root: Any, root_line: int) -> Document:
+        """Check the top level, now that it is whole, and give what the checks found."""
+        problems = self.problems
+        problems.part = _TOP
+        if root is None:
+            problems.add(root_line, "the catalogue is empty; write 'version: 1' and a 'probes:' list")
+        elif not isinstance(root, Map):
+            problems.add(
+                root_line, f"the catalogue must be a mapping with 'version: 1' and 'probes:', not {show(root)}"
+            )
+        else:
+            if not self.begun:
+                self.begin(root)
+            # Checked before the defaults in the whole-tree order: a problem of the top level's keys or version is
+            # never reported as the defaults' own, whatever its line.
+            shared, problems.shared = problems.shared, range(0)
+            problems.part = _TOP
+            top = Fields(root, "", problems)
+            suggested = check_keys(top, root, TOP_KEYS)
+            problems.part = _VERSION
+            _check_version(top, suggested)
+            problems.shared = shared
+            problems.part = _LIST
+            _check_list(top, suggested, self.count)
+        problems.part = _AFTER
+        return self.document
 
 
 def _remember_id(ident: str, line: int, label: str, ids: dict[str, int], problems: Problems) -> bool:
@@ -138,21 +191,20 @@ def _last_line(value: Any) -> int:
     return 0
 
 
-def _probe_list(top: Fields, suggested: set[str]) -> Seq:
+def _check_list(top: Fields, suggested: set[str], count: int) -> None:
+    """The `probes:` key: given, a list, and (`count` items) not empty."""
     if "probes" not in top.mapping:
         if "probes" not in suggested:
             top.add_at(top.mapping.line, "missing required key 'probes'; add a list of probes")
-        return Seq()
+        return
     items = top.mapping["probes"]
     if not isinstance(items, Seq):
         top.add(
             "probes",
             f"'probes' must be a list of probes (each item starting with '- id:'), not {show(items)}",
         )
-        return Seq()
-    if not items:
+    elif not count:
         top.add("probes", "'probes' is empty; add at least one probe")
-    return items
 
 
 def merged(item: Map, defaults: Map | None) -> Map:
@@ -179,18 +231,19 @@ def merged(item: Map, defaults: Map | None) -> Map:
 
 
 def _check_probe(
-    item: Any, line: int, index: int, defaults: Map | None, problems: Problems, strict: bool
+    item: Any, line: int, index: int, checker: Checker, problems: Problems
 ) -> tuple[str, str | None, int, list[tuple[Probe, int]]]:
     """The probe's label, its valid id or None, the id's line, and its expansion (empty on any problem)."""
+    defaults, strict = checker.defaults, checker.strict
     if not isinstance(item, Map):
         problems.add(line, f"must be a mapping with id, description and url, not {show(item)}", f"#{index}")
         return f"#{index}", None, line, []
     ident = item.get("id")
     base = ident if isinstance(ident, str) and checks.ID.fullmatch(ident) else None
     fields = Fields(merged(item, defaults), f"'{base}'" if base else f"#{index}", problems)
-    suggested = check_keys(fields, item, PROBE_KEYS)
+    suggested = set() if _PROBE_KEY_SET.issuperset(item) else check_keys(fields, item, PROBE_KEYS)
     mapping = fields.mapping
-    for key, holds in (*_REQUIRED.items(), *((("source", _SOURCE),) if strict else ())):
+    for key, holds in _REQUIRED_STRICT if strict else _REQUIRED:
         if key not in mapping and key not in suggested:
             fields.add_at(item.line, f"missing required key '{key}' ({holds})")
     if "id" in item and base is None:
@@ -203,7 +256,7 @@ def _check_probe(
     headers = checks.headers(fields)
     body = checks.body(fields, method)
     auth, key_style, styles = checks.auth(fields)
-    tags = checks.tags(fields, strict and "tags" not in suggested)
+    tags = checks.tags(fields, strict and "tags" not in suggested, checker.tags)
     expected = expect(fields)
     captures = checks.captures(fields)
     needs = checks.needs(fields)

@@ -16,11 +16,17 @@ class Problems:
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self.found: list[tuple[int, str]] = []
+        self.found: list[tuple[int, int, str]] = []  # (line, part, message)
         self.shared = range(0)  # the lines of the defaults block
+        # Which part of the catalogue is being checked (prober/catalogue/probes.py: top keys, version, defaults,
+        # the probes list, each probe, then the rest): problems on one line are listed in this order, whichever
+        # part was checked first. The probes are checked as they are read, before the top level is complete.
+        self.part = 0
+        self.added = 0  # every problem added, those in the defaults reported once included
         self._seen: set[str] = set()
 
     def add(self, line: int, what: str, probe: str = "") -> None:
+        self.added += 1
         if line in self.shared:
             message = f"{self.name}:{line}: defaults: {what}"
             if message in self._seen:
@@ -29,11 +35,11 @@ class Problems:
         else:
             where = f" probe {probe}:" if probe else ""
             message = f"{self.name}:{line}:{where} {what}"
-        self.found.append((line, message))
+        self.found.append((line, self.part, message))
 
     def messages(self) -> tuple[str, ...]:
-        """Every problem, in line order (stable: problems on one line keep the order they were found in)."""
-        return tuple(message for _, message in sorted(self.found, key=lambda found: found[0]))
+        """Every problem, in line order; problems on one line in the order of the parts, then as they were found."""
+        return tuple(message for _, _, message in sorted(self.found, key=lambda found: found[:2]))
 
 
 class Fields:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
@@ -40,8 +40,7 @@ class Map(dict[str, Any]):
 
     __slots__ = ("end", "line", "lines", "start")
 
-    def __init__(self, line: int, start: int, end: int) -> None:
-        super().__init__()
+    def __init__(self, line: int, start: int, end: int) -> None:  # an empty dict: no dict.__init__ to call
         self.line = line
         self.start = start  # the text span, to find the probe that holds a duplicate key
         self.end = end
@@ -54,7 +53,6 @@ class Seq(list[Any]):
     __slots__ = ("lines",)
 
     def __init__(self) -> None:
-        super().__init__()
         self.lines: list[int] = []
 
 
@@ -113,17 +111,10 @@ def _key_text(key: Any) -> str:
     return "null" if key is None else str(key)
 
 
-def read(text: str, name: str) -> Document:
-    """The document's value, the line it starts on, and its duplicate keys; a located CatalogueError for bad YAML.
-
-    A plain document is read straight from parser events (`read_plain`); anything unusual goes to the composer
-    (`read_composed`). tests/test_catalogue.py holds the two to the same result over every catalogue in the repo."""
-    plain = read_plain(text)
-    return plain if plain is not None else read_composed(text, name)
-
-
 def read_composed(text: str, name: str) -> Document:
-    """`read` through PyYAML's composer: slower and larger, but it reads anything YAML allows and words errors."""
+    """The document's value, the line it starts on, and its duplicate keys, through PyYAML's composer; a located
+    CatalogueError for bad YAML. Slower and larger than `read_plain`, but it reads anything YAML allows and words
+    errors; tests/test_catalogue_features.py holds the two to the same result over every catalogue in the repo."""
     try:
         _check_aliases(text, name)  # the event reader leaves every alias to the composer: counted here, once
         node = _compose(text)
@@ -153,35 +144,50 @@ class _Unusual(Exception):
 
 _STR = "tag:yaml.org,2002:str"
 _SCALARS = frozenset(f"tag:yaml.org,2002:{kind}" for kind in ("null", "bool", "int", "float", "binary", "timestamp"))
+_PLAIN = (True, False)  # a plain scalar's `implicit`, for the resolver
+_MISSING = object()
+# Distinct scalars remembered per read: keys and repeated values (GET, intl, ...) are resolved once and shared by
+# every probe that writes them; ids and URLs past the first few thousand are not kept.
+_REMEMBERED = 4096
 
 
-def read_plain(text: str) -> Document | None:
-    """The document read straight from parser events, or None when only the full composer reads it right."""
+class Reread(Exception):
+    """Raised by `read_plain` with a sink when the document writes a `defaults:` after its probes, or a second
+    `probes:`: the probes the sink was given were checked without what they need. Read the whole tree instead."""
+
+
+class Sink(Protocol):
+    """Takes the items of the top-level `probes:` list one at a time, as the reader finishes each, so that each
+    probe's located values are checked and dropped before the next is read (prober/catalogue/probes.py `Checker`)."""
+
+    def begin(self, top: Map) -> None:
+        """The `probes:` list starts; `top` holds the top-level keys written before it."""
+
+    def item(self, value: Any, line: int) -> None:
+        """One whole item of the list, and the line it starts on."""
+
+
+def read_plain(text: str | bytes, sink: Sink | None = None) -> Document | None:
+    """The document read straight from parser events, or None when only the full composer reads it right.
+    `text` may be given as its UTF-8 bytes: libyaml reads those without a copy.
+
+    With a `sink`, the items of the top-level `probes:` list go to it as each is read, and the document's `probes`
+    is left an empty list; it raises Reread when the probes turn out to need their whole tree."""
     # Composing keeps every node, with two marks each, until the document ends: ~100 MB for 10,000 probes.
-    # Events are dropped as soon as they are used, so a plain document costs only the values it holds.
+    # Events are dropped as soon as they are used, so a plain document costs only the values it holds, and with a
+    # sink only the probe being read.
     try:
         loader = _FAST(text)  # refuses lone surrogates
     except UnicodeError:
         return None
     try:
-        return _EventReader(loader).read()
+        return _EventReader(loader).read(sink)
+    except Reread:
+        raise
     except Exception:  # anything unusual, errors included: the full composer reads it and reports it exactly
         return None
     finally:
         loader.dispose()
-
-
-class _Open:
-    """A mapping or sequence whose end event has not come yet."""
-
-    __slots__ = ("depth", "first", "key", "key_line", "value")
-
-    def __init__(self, value: Map | Seq, depth: int) -> None:
-        self.value = value
-        self.depth = depth  # nesting level, the order in which SafeConstructor finds duplicate keys
-        self.key: str | None = None  # a mapping's key waiting for its value
-        self.key_line = 0
-        self.first: dict[str, int] = {}  # a mapping's keys and the line each was first written on
 
 
 class _EventReader:
@@ -189,30 +195,123 @@ class _EventReader:
 
     def __init__(self, loader: Any) -> None:
         self.loader = loader
-        self.open: list[_Open] = []
-        self.root: Any = None
-        self.root_line = 1
-        self.duplicates: list[tuple[int, Duplicate]] = []  # (depth, duplicate)
+        self.resolvers: dict[Any, Any] = loader.yaml_implicit_resolvers
+        self.texts: dict[str, str] = {}  # text -> the one str object that holds it
 
-    def read(self) -> Document:
+    def read(self, sink: Sink | None) -> Document:
         """The document's value, the line it starts on, and its duplicate keys in SafeConstructor's order."""
         get = self.loader.get_event
         get()  # StreamStartEvent
-        if isinstance(get(), StreamEndEvent):
+        if type(get()) is StreamEndEvent:
             return None, 1, []
+        map_tag, seq_tag = self.loader.DEFAULT_MAPPING_TAG, self.loader.DEFAULT_SEQUENCE_TAG
+        plain: dict[str, Any] = {}  # a plain scalar's text -> its value
+        texts = self.texts
+        duplicates: list[tuple[int, Duplicate]] = []  # (depth, duplicate)
+        root: Any = None
+        root_line = 1
+        streaming = False  # the sink has been given the `probes:` list
+        # The innermost open mapping or sequence, kept in locals; `stack` holds the ones around it.
+        stack: list[tuple[Any, Any, bool, bool, int, dict[str, int] | None]] = []
+        into: Any = None
+        lines: Any = None  # `into.lines`
+        is_map = False
+        streamed = False  # `into` is the top-level `probes:` list, whose items go to the sink
+        start_line = 0  # the line `into` starts on
+        key: str | None = None  # a mapping's key waiting for its value
+        key_line = 0
+        firsts: dict[str, int] | None = None  # the line each repeated key was first written on
         while True:
             event = get()
             kind = type(event)
             if kind is ScalarEvent:
-                self._add(self._scalar(event), event.start_mark.line + 1, event.start_mark.index)
-            elif kind is MappingStartEvent:
-                self._start(Map(event.start_mark.line + 1, event.start_mark.index, 0), event, MappingNode)
-            elif kind is SequenceStartEvent:
-                self._start(Seq(), event, SequenceNode)
+                if event.anchor is not None:
+                    raise _Unusual
+                text: str = event.value
+                tag = event.tag
+                if tag is not None and tag != "!":
+                    value = self._construct(tag, text)
+                elif event.implicit[0]:
+                    value = plain.get(text, _MISSING)
+                    if value is _MISSING:
+                        value = self._resolve(text)
+                        if len(plain) < _REMEMBERED:
+                            plain[text] = value
+                else:  # quoted: text whatever it says
+                    value = texts.get(text)
+                    if value is None:
+                        value = text
+                        if len(texts) < _REMEMBERED:
+                            texts[text] = text
+                if is_map and key is not None:  # a value: the line of its key is the one kept
+                    into[key] = value
+                    lines[key] = key_line
+                    key = None
+                    continue
+                mark = event.start_mark
+                line = mark.line + 1
+                if into is None:
+                    root, root_line = value, line
+                elif not is_map:
+                    if streamed:
+                        sink.item(value, line)  # type: ignore[union-attr]  # streamed only with a sink
+                    else:
+                        into.append(value)
+                        lines.append(line)
+                else:
+                    key = value if type(value) is str else _key_text(value)
+                    key_line = line
+                    if streaming and not stack and key in ("probes", "defaults"):
+                        raise Reread  # the probes already checked would need what comes after them
+                    if key in into:
+                        if firsts is None:
+                            firsts = {}
+                        first = firsts.setdefault(key, lines[key])
+                        duplicates.append((len(stack), (mark.index, line, key, first)))
+            elif kind is MappingStartEvent or kind is SequenceStartEvent:
+                tag = event.tag
+                mapping = kind is MappingStartEvent
+                if event.anchor is not None or tag not in (None, "!", map_tag if mapping else seq_tag):
+                    raise _Unusual
+                mark = event.start_mark
+                line = mark.line + 1
+                value = Map(line, mark.index, 0) if mapping else Seq()
+                opens_stream = False
+                if into is None:
+                    root, root_line = value, line
+                else:
+                    if not is_map:
+                        if not streamed:  # an item of the streamed list goes to the sink once it ends
+                            into.append(value)
+                            lines.append(line)
+                    elif key is None:
+                        raise _Unusual  # a mapping or list as a key
+                    else:
+                        opens_stream = sink is not None and not mapping and not stack and key == "probes"
+                        into[key] = value
+                        lines[key] = key_line
+                        key = None
+                    stack.append((into, lines, is_map, streamed, start_line, firsts))
+                into, lines, is_map, streamed, start_line, firsts = (
+                    value,
+                    value.lines,
+                    mapping,
+                    opens_stream,
+                    line,
+                    None,
+                )
+                if opens_stream:
+                    streaming = True
+                    sink.begin(root)  # type: ignore[union-attr]
             elif kind is MappingEndEvent or kind is SequenceEndEvent:
-                closed = self.open.pop().value
-                if isinstance(closed, Map):
-                    closed.end = event.end_mark.index
+                if kind is MappingEndEvent:
+                    into.end = event.end_mark.index
+                if stack:
+                    closed, closed_line = into, start_line
+                    into, lines, is_map, streamed, start_line, firsts = stack.pop()
+                    key = None
+                    if streamed:
+                        sink.item(closed, closed_line)  # type: ignore[union-attr]
             elif kind is DocumentEndEvent:
                 break
             else:
@@ -220,58 +319,32 @@ class _EventReader:
         if not isinstance(get(), StreamEndEvent):
             raise _Unusual  # a second document
         # SafeConstructor fills mappings level by level, so it notes shallower duplicates first.
-        self.duplicates.sort(key=lambda found: found[0])
-        return self.root, self.root_line, [duplicate for _, duplicate in self.duplicates]
+        duplicates.sort(key=lambda found: found[0])
+        return root, root_line, [duplicate for _, duplicate in duplicates]
 
-    def _scalar(self, event: ScalarEvent) -> Any:
-        """The scalar's value, resolved and constructed as SafeConstructor would."""
-        if event.anchor is not None:
-            raise _Unusual
-        tag = event.tag
-        if tag is None or tag == "!":
-            tag = self.loader.resolve(ScalarNode, event.value, event.implicit)
+    def _resolve(self, text: str) -> Any:
+        """A plain scalar's value: text, unless a resolver claims its first character (a number, true, null...)."""
+        if (text[0] if text else "") not in self.resolvers and None not in self.resolvers:
+            return text
+        return self._construct(self.loader.resolve(ScalarNode, text, _PLAIN), text)
+
+    def _construct(self, tag: str, text: str) -> Any:
+        """The scalar's value for its resolved or explicit tag, as SafeConstructor builds it."""
         if tag == _STR:
-            return event.value
+            return self._text(text)
         if tag not in _SCALARS:
             raise _Unusual  # merge and value keys, and tags SafeConstructor refuses
-        node = ScalarNode(tag, event.value, None, None, event.style)  # no marks: errors go the full composer's way
+        node = ScalarNode(tag, text, None, None)  # no marks: errors go the full composer's way
         return SafeConstructor.yaml_constructors[tag](self.loader, node)
 
-    def _start(self, value: Map | Seq, event: Any, kind: type[Node]) -> None:
-        """Open a mapping or sequence inside the innermost open one."""
-        tag = event.tag
-        if event.anchor is not None or (tag not in (None, "!") and tag != self.loader.resolve(kind, None, True)):
-            raise _Unusual
-        self._add(value, event.start_mark.line + 1, event.start_mark.index)
-        self.open.append(_Open(value, len(self.open)))
-
-    def _add(self, value: Any, line: int, index: int) -> None:
-        """Put a value, or a mapping's key, into the innermost open mapping or sequence."""
-        if not self.open:
-            self.root, self.root_line = value, line
-            return
-        top = self.open[-1]
-        into = top.value
-        if isinstance(into, Seq):
-            into.append(value)
-            into.lines.append(line)
-        elif top.key is None:
-            self._key(top, value, line, index)
-        else:
-            into[top.key] = value
-            into.lines[top.key] = top.key_line
-            top.key = None
-
-    def _key(self, top: _Open, value: Any, line: int, index: int) -> None:
-        """Note a mapping's key, and whether it repeats an earlier one."""
-        if isinstance(value, Map | Seq):
-            raise _Unusual
-        key = _key_text(value)
-        if key in top.first:
-            self.duplicates.append((top.depth, (index, line, key, top.first[key])))
-        else:
-            top.first[key] = line
-        top.key, top.key_line = key, line
+    def _text(self, text: str) -> str:
+        """`text`, as the str object already read with the same text if there is one (memory for repeats)."""
+        known = self.texts.get(text)
+        if known is not None:
+            return known
+        if len(self.texts) < _REMEMBERED:
+            self.texts[text] = text
+        return text
 
 
 # A "billion laughs" repeats one value 10^9 times in a few hundred bytes. The composer shares an aliased

@@ -1,0 +1,219 @@
+"""Reading a catalogue probe by probe: each probe is checked as soon as the event reader has read it, and its located
+values are dropped before the next is read (the time and memory of loading 10,000 probes). The result, every problem
+and the order of the problems are the same as checking the whole tree; the guards count work and bytes, never time.
+"""
+
+from __future__ import annotations
+
+import tracemalloc
+import urllib.parse
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from prober import catalogue
+from prober.catalogue import checks, probes, reader
+from prober.catalogue.probes import Checker, Document
+from prober.catalogue.problems import Problems
+from prober.errors import CatalogueError
+from tests.counting import calls
+from tests.test_performance import _generated
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).parent / "data" / "catalogues"
+
+Checked = tuple[Document, tuple[str, ...], list[reader.Duplicate]]
+
+
+def _streamed(text: str, strict: bool) -> Checked | None:
+    """The document checked probe by probe as it is read; None when only the whole tree can be checked."""
+    problems = Problems("p.yaml")
+    checker = Checker(problems, strict)
+    try:
+        read = reader.read_plain(text, checker)
+    except reader.Reread:
+        return None
+    if read is None:
+        return None
+    return checker.finish(read[0], read[1]), problems.messages(), read[2]
+
+
+def _whole(text: str, strict: bool) -> Checked:
+    """The document checked from its whole tree, as the composer reads it."""
+    problems = Problems("p.yaml")
+    root, line, duplicates = reader.read_composed(text, "p.yaml")
+    return probes.check(root, line, problems, strict), problems.messages(), duplicates
+
+
+def _agree(text: str) -> bool:
+    """Assert the two ways agree on `text` (strict or not); True when the probe-by-probe way could read it."""
+    streamed = [_streamed(text, strict) for strict in (False, True)]
+    if streamed[0] is None:
+        return False
+    for strict, found in zip((False, True), streamed, strict=True):
+        assert found == _whole(text, strict)
+    return True
+
+
+def _catalogues() -> list[Path]:
+    return [ROOT / "probes.yaml", *sorted(DATA.rglob("*.yaml"))]
+
+
+@pytest.mark.parametrize("path", _catalogues(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_checking_probe_by_probe_agrees_with_the_whole_tree(path: Path) -> None:
+    _agree(path.read_text(encoding="utf-8"))
+
+
+def test_most_catalogues_are_checked_probe_by_probe() -> None:
+    read = [p for p in _catalogues() if _streamed(p.read_text(encoding="utf-8"), strict=False) is not None]
+    assert len(read) > len(_catalogues()) * 3 // 4
+
+
+# Problems of every part of the check on one line: the top level's keys and version, the defaults, the probes list
+# and each probe. Probe by probe, the probes are checked before the top level is whole; the order must not show it.
+ONE_LINE = [
+    "{probes: [{id: a, url: 'ftp://x', methd: GET}], version: 2, extra: 1}",
+    "{defaults: {method: FECTH, tags: {region: eu}}, probes: [{id: a, description: d, url: 'https://a.test/'}]}",
+    "{defaults: {id: x, tags: {regoin: intl}}, probes: [{id: a}, {id: a}, 5], probe: []}",
+    "{version: 1, defaults: {method: FECTH}, probes: [{description: d, url: 'https://a.test/', tags: {}}]}",
+    "{version: 1, probes: [], defaults: {}}",
+    "{probes: [{id: a, description: d, url: 'https://a.test/{{ t }}', needs: b}, {id: b, needs: a}]}",
+]
+
+
+@pytest.mark.parametrize("text", ONE_LINE)
+def test_problems_on_one_line_keep_their_order(text: str) -> None:
+    _agree(text)
+
+
+_KEYS = st.sampled_from(
+    ["version", "probes", "defaults", "id", "description", "method", "url", "hosts", "headers", "auth", "key"]
+    + ["tags", "region", "surface", "cost", "team", "regoin", "expect", "status", "source", "needs", "query"]
+)
+_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(-5, 600)
+    | st.text(max_size=8)
+    | st.sampled_from(
+        ["a", "b", "GET", "FECTH", "https://a.test/x", "https://{host}/y", "intl", "eu", "api", "free", "key", "none"]
+    )
+)
+_VALUES: st.SearchStrategy[Any] = st.recursive(
+    _SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_KEYS, inner, max_size=4),
+    max_leaves=12,
+)
+_PROBE = st.fixed_dictionaries(
+    {"id": st.sampled_from(["a", "b", "c", "Bad"]), "description": st.just("d"), "url": st.just("https://a.test/")},
+    optional={
+        "tags": st.sampled_from([{"region": "intl", "surface": "api"}, {"region": "eu"}, {}, {"team": "x"}]),
+        "source": st.just("s"),
+        "needs": st.sampled_from(["a", "b", "zz"]),
+    },
+)
+_DOCUMENT = st.dictionaries(
+    st.sampled_from(["version", "defaults", "probes", "extra"]),
+    st.lists(_PROBE | st.dictionaries(_KEYS, _VALUES, max_size=4), max_size=4)
+    | st.sampled_from([1, 2, {"method": "FECTH"}, {"tags": {"region": "intl"}}, {"id": "x"}])
+    | _VALUES,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_DOCUMENT, st.sampled_from([None, True, False]))
+def test_any_document_is_checked_alike_either_way(document: dict[str, Any], flow: bool | None) -> None:
+    _agree(yaml.safe_dump(document, default_flow_style=flow, sort_keys=False, allow_unicode=True))
+
+
+def test_defaults_after_the_probes_are_read_again_as_a_whole_tree(monkeypatch: pytest.MonkeyPatch) -> None:
+    body = "probes:\n  - {id: a, description: d, url: 'https://a.test/'}\n"
+    ahead = catalogue.parse("version: 1\ndefaults: {method: POST}\n" + body)
+    with pytest.raises(reader.Reread):
+        reader.read_plain("version: 1\n" + body + "defaults: {method: POST}\n", Checker(Problems("p.yaml"), False))
+
+    def composer(*_: object) -> None:
+        raise AssertionError("a plain document needs no composer")
+
+    monkeypatch.setattr(reader, "read_composed", composer)
+    behind = catalogue.parse("version: 1\n" + body + "defaults: {method: POST}\n")
+    assert behind.probes == ahead.probes
+    assert behind.probes[0].method == "POST"
+    with pytest.raises(CatalogueError) as caught:  # a second probes list: the last one counts, as YAML says
+        catalogue.parse("version: 1\n" + body + "probes: [{id: b}]\n")
+    assert caught.value.problems == (
+        "probes.yaml:4: probe 'b': missing required key 'description' (what the probe checks, in words)",
+        "probes.yaml:4: probe 'b': missing required key 'url' (the http:// or https:// URL to probe)",
+        "probes.yaml:4: duplicate key 'probes' (first at line 2); write each key once",
+    )
+
+
+# --- guards: work and bytes per probe ------------------------------------------------------------------------------
+
+
+def test_a_plain_catalogue_never_holds_its_probes_as_one_tree() -> None:
+    class Count:
+        top: list[str]
+        items = 0
+        largest = 0
+
+        def begin(self, top: reader.Map) -> None:
+            self.top = list(top)
+
+        def item(self, value: Any, line: int) -> None:
+            self.items += 1
+            self.largest = max(self.largest, len(value))
+
+    count = Count()
+    read = reader.read_plain(_generated(300), count)
+    assert read is not None
+    # Each item is given whole (its seven keys), once; the document keeps an empty list in its place.
+    assert (count.top, count.items, count.largest, read[0]["probes"]) == (["version", "probes"], 300, 7, [])
+
+
+def test_loading_costs_a_bounded_number_of_calls_per_probe() -> None:
+    text = _generated(800)
+    catalogue.parse(text)  # warm caches
+    # 131 calls a probe when written (reading, checks, needs and scopes); the whole-tree loader made 348.
+    assert calls(lambda: catalogue.parse(text)) / 800 < 200
+
+
+def test_loading_peaks_at_a_bounded_number_of_bytes_per_probe() -> None:
+    text = _generated(2000)
+    catalogue.parse(text)
+    tracemalloc.start()
+    try:
+        loaded = catalogue.parse(text)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(loaded.probes) == 2000
+    # ~1,100 bytes a probe when written (its text, its probe and what the checks keep); the whole tree took 3,500.
+    assert peak / 2000 < 1600
+
+
+# --- the URL check's fast path -------------------------------------------------------------------------------------
+
+
+def _split(url: str) -> bool:
+    try:
+        parts = urllib.parse.urlsplit(url)
+        _ = parts.port
+        return parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:
+        return False
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(["http://", "https://", "HTTPS://", "ftp://", "https:/", ""]),
+    st.text(alphabet="aZ09.-_:@[]%/?#", max_size=12),
+    st.sampled_from(["", "/", "/p?q=1", "?x", "#f", ":443/"]),
+)
+def test_the_url_fast_path_agrees_with_urlsplit(scheme: str, host: str, rest: str) -> None:
+    url = scheme + host + rest
+    assert checks.is_http_url(url) == _split(url)
