@@ -332,7 +332,7 @@ class Redactor:
         found: list[tuple[int, int]] = []
         for depth, layer in enumerate(layers):
             spans = [span for automaton in automatons for span in automaton.spans(layer.text)]
-            if key_shapes:
+            if key_shapes and "sk-" in layer.text:  # the shape starts so: no need to try it at every position
                 spans += [m.span() for m in _KEY_SHAPE.finditer(layer.text)]
             for start, end in spans:
                 mapped = (start, end)
@@ -404,6 +404,17 @@ def _mask(match: re.Match[str]) -> str:
     return f"{match.group(1)}{quote}{MASKED}{quote}"
 
 
+# What each pattern cannot match without: ASCII text holding none of these is returned without running the patterns
+# (they try every position, and most server text has no personal field). Other text always runs them: IGNORECASE
+# also folds some non-ASCII letters (the Kelvin sign matches `k`).
+_FIELD_WORDS = tuple({name.lower() for name in PERSONAL_FIELDS})
+
+
 def personal(text: str) -> str:
     """`text` with the values of personal fields and every e-mail address masked."""
+    if text.isascii():
+        lowered = text.lower()
+        if any(word in lowered for word in _FIELD_WORDS):
+            text = _FIELD.sub(_mask, text)
+        return _EMAIL.sub(MASKED, text) if "@" in text else text
     return _EMAIL.sub(MASKED, _FIELD.sub(_mask, text))

@@ -10,10 +10,24 @@ from collections.abc import Callable
 from urllib.parse import quote, quote_plus, unquote
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
-from prober.redact import MASKED, REDACTED, Redactor, Secret, normalise, personal, secret_like, shape
+from prober.redact import (
+    _EMAIL,
+    _FIELD,
+    _KEY_SHAPE,
+    MASKED,
+    PERSONAL_FIELDS,
+    REDACTED,
+    Redactor,
+    Secret,
+    _mask,
+    normalise,
+    personal,
+    secret_like,
+    shape,
+)
 from tests.counting import calls
 
 KEY = "sk-sp-0123456789abcdefABCDEF0123456789"
@@ -155,3 +169,41 @@ def test_key_shape_shows_prefix_class_length_and_hash_only(key: str, prefix: str
     body = key[len(prefix) :] if prefix != "other" else key
     assert body not in described
     assert s.fingerprint.startswith("sha256:") and len(s.fingerprint) == 17
+
+
+# --- the quick paths give what the full patterns give ----------------------------------------------------------
+
+_PIECES = st.sampled_from(
+    [
+        *PERSONAL_FIELDS,
+        *(f.upper() for f in PERSONAL_FIELDS),
+        '"',
+        "'",
+        ":",
+        "=",
+        " ",
+        "@",
+        "a@b.example",
+        "123",
+        "sk-",
+        "sk-" + "A1b2" * 6,
+        "x",
+        "\u212a",  # the Kelvin sign: IGNORECASE folds it to k (`nic\u212a` is a field name to the pattern)
+        "\u017f",  # the long s, folded to s
+        "u\u017ferName",  # userName to the pattern, though lower() leaves the long s as it is
+    ]
+)
+
+
+@given(st.lists(_PIECES, max_size=12).map("".join))
+@example('"u\u017ferName": 123')
+@example('"NIC\u212a": "x"')
+def test_personal_masks_exactly_what_its_patterns_match(text: str) -> None:
+    assert personal(text) == _EMAIL.sub(MASKED, _FIELD.sub(_mask, text))
+
+
+@given(st.lists(_PIECES, max_size=12).map("".join))
+def test_key_shapes_are_scrubbed_with_or_without_the_quick_check(text: str) -> None:
+    scrubbed = Redactor().text(text)
+    assert not _KEY_SHAPE.search(scrubbed)
+    assert scrubbed == _KEY_SHAPE.sub(REDACTED, text)
