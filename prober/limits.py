@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 
 
 class RateGate:
@@ -45,26 +44,59 @@ class Limiter:
         self._host_rate = host_rate
         self._host_gates: dict[str, RateGate] = {}
 
-    @asynccontextmanager
-    async def slot(self, origin: str) -> AsyncIterator[None]:
+    def slot(self, origin: str) -> Slot:
+        """`async with limiter.slot(origin):` one request to `origin`."""
         host = self._hosts.get(origin)
         if host is None:
             host = self._hosts[origin] = asyncio.Semaphore(self._per_host)
-        try:
-            async with host, self._global:
-                if self._host_rate:
-                    gate = self._host_gates.get(origin)
-                    if gate is None:
-                        gate = self._host_gates[origin] = RateGate(self._host_rate)
-                    await gate.wait()
-                if self._rate is not None:
-                    await self._rate.wait()
-                yield
-        finally:
-            if self._released is not None:
-                self._released()
+        return Slot(self, origin, host)
+
+    async def _gates(self, origin: str) -> None:
+        if self._host_rate:
+            gate = self._host_gates.get(origin)
+            if gate is None:
+                gate = self._host_gates[origin] = RateGate(self._host_rate)
+            await gate.wait()
+        if self._rate is not None:
+            await self._rate.wait()
+
+    def _release(self, host: asyncio.Semaphore, *, global_too: bool = True) -> None:
+        if global_too:
+            self._global.release()
+        host.release()
+        if self._released is not None:
+            self._released()
 
     def room(self, origin: str) -> bool:
         """True when a request to `origin` would get its slots at once."""
         host = self._hosts.get(origin)
         return not self._global.locked() and (host is None or not host.locked())
+
+
+class Slot:
+    """One request's slots: the host's, then the global one, then the rate gates; released on exit, however the
+    block ends. A plain async context manager: one is entered for every request of a sweep."""
+
+    __slots__ = ("_host", "_limiter", "_origin")
+
+    def __init__(self, limiter: Limiter, origin: str, host: asyncio.Semaphore) -> None:
+        self._limiter = limiter
+        self._origin = origin
+        self._host = host
+
+    async def __aenter__(self) -> None:
+        limiter = self._limiter
+        await self._host.acquire()
+        try:
+            await limiter._global.acquire()
+        except BaseException:
+            limiter._release(self._host, global_too=False)
+            raise
+        try:
+            await limiter._gates(self._origin)
+        except BaseException:
+            limiter._release(self._host)
+            raise
+
+    async def __aexit__(self, *_exc: object) -> None:
+        self._limiter._release(self._host)

@@ -407,14 +407,16 @@ def _mask(match: re.Match[str]) -> str:
 # What each pattern cannot match without: ASCII text holding none of these is returned without running the patterns
 # (they try every position, and most server text has no personal field). Other text always runs them: IGNORECASE
 # also folds some non-ASCII letters (the Kelvin sign matches `k`).
-_FIELD_WORDS = tuple({name.lower() for name in PERSONAL_FIELDS})
+_FIELD_NAMES = ahocorasick.Automaton()  # the field names, lower-case: one pass over lower-cased ASCII text
+for _name in PERSONAL_FIELDS:
+    _FIELD_NAMES.add_word(_name.lower(), _name)
+_FIELD_NAMES.make_automaton()
 
 
 def personal(text: str) -> str:
     """`text` with the values of personal fields and every e-mail address masked."""
     if text.isascii():
-        lowered = text.lower()
-        if any(word in lowered for word in _FIELD_WORDS):
+        if next(_FIELD_NAMES.iter(text.lower()), None) is not None:
             text = _FIELD.sub(_mask, text)
         return _EMAIL.sub(MASKED, text) if "@" in text else text
     return _EMAIL.sub(MASKED, _FIELD.sub(_mask, text))
