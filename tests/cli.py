@@ -18,6 +18,8 @@ _UNSET = frozenset(
         "BAILIAN_CONSOLE_TOKEN",
         "NO_COLOR",
         "GITHUB_STEP_SUMMARY",
+        "LINES",  # the terminal size a run assumes (pytest-xdist's workers set them)
+        "COLUMNS",
     }
 )
 

@@ -131,7 +131,10 @@ def _on_a_terminal(args: list[str], env: dict[str, str], rows: int = 200) -> str
     """Run prober with stdout and stderr on a pseudo-terminal of `rows` lines; everything it wrote."""
     leader, follower = pty.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", rows, 120, 0, 0))
-    full = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "GITHUB_STEP_SUMMARY")} | env
+    # The pseudo-terminal's size is the screen's: LINES and COLUMNS (pytest-xdist's workers set 24 and 80) would
+    # override it, as they do for a user who sets them.
+    unset = ("NO_COLOR", "GITHUB_STEP_SUMMARY", "LINES", "COLUMNS")
+    full = {k: v for k, v in os.environ.items() if k not in unset} | env
     proc = subprocess.Popen(
         [sys.executable, "-m", "prober", *args], stdout=follower, stderr=follower, cwd=ROOT, env=full
     )
