@@ -30,6 +30,8 @@ class Keep:
         # went on past it, the cut may split a secret no scrubbing recognises, and scrubbing may have shrunk the
         # text so far that the cap would keep that piece: the margin's length is dropped from the end (issue 15:
         # long header values, such as a Location holding many encodings of a secret, showed it).
+        if not text:
+            return text  # an empty body or header: nothing to scrub (many answers have no body)
         reach = self._redactor.reach
         scrubbed = redact.personal(self._redactor.text(text[: limit + reach]))
         return scrubbed if len(text) <= limit + reach else scrubbed[: max(len(scrubbed) - reach, 0)] + "…"
