@@ -6,8 +6,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from prober import inert, redact
-from prober.model import Outcome, Pairs, Quota, VendorError
+from prober.model import Outcome, Pairs, Quota, Shape, VendorError
 from prober.redact import Redactor
+
+_TEXT_MESSAGE_CAP = 200
 
 
 class Keep:
@@ -63,7 +65,8 @@ class Keep:
         return VendorError(
             shape=error.shape,
             code=self.optional(error.code, inert.NAME_CAP),
-            message=self.optional(error.message),
+            # A plain-text body is the message: its first 200 characters, cut only after scrubbing (shapes._text).
+            message=self.optional(error.message, _TEXT_MESSAGE_CAP if error.shape is Shape.TEXT else inert.LINE_CAP),
             request_id=self.optional(error.request_id, inert.NAME_CAP),
         )
 

@@ -34,8 +34,6 @@ _LOGIN_PAGE_MARKERS = (
 # ... or all of these words.
 _LOGIN_PAGE_WORDS = ("login", "password", "sign in")
 
-_TEXT_LIMIT = 200
-
 
 def parse_error(status: int, content_type: str | None, text: str) -> VendorError | None:
     """The vendor error stated in a body, or None for success bodies and empty bodies. Never raises."""
@@ -67,9 +65,11 @@ def _html(text: str) -> VendorError | None:
 
 
 def _text(status: int, text: str) -> VendorError | None:
+    """A non-JSON error body as the message, whole: prober/intake.py caps it where it is kept, after scrubbing with
+    a margin, so a cut never leaves a secret's first characters that scrubbing no longer recognises."""
     if status < 400:
         return None
-    return VendorError(shape=Shape.TEXT, message=text[:_TEXT_LIMIT].strip())
+    return VendorError(shape=Shape.TEXT, message=text)
 
 
 def _shape(status: int, body: dict[str, object]) -> VendorError | None:

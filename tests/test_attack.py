@@ -44,7 +44,7 @@ from urllib.parse import parse_qs, quote, quote_plus, unquote, urlencode
 import pytest
 import yaml
 from aiohttp import web
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -1224,6 +1224,9 @@ def _credentials(draw: st.DrawFn) -> tuple[str, str]:
     kind=st.sampled_from(["json", "text"]),
     bounce=st.booleans(),
 )
+# Found by this test (2026-12-02): a key ending in `"` breaks the echoed JSON, so the body is read as a plain-text
+# error whose message was cut at 200 characters before it was scrubbed, leaving 29 of the key's 30 characters.
+@example(credential=("key", '00112233445566778899::;;<<=/"'), enc="json-slash", kind="json", bounce=False)
 def test_random_credentials_never_reach_an_output(
     hostile: Hostile, credential: tuple[str, str], enc: str, kind: str, bounce: bool
 ) -> None:
@@ -1255,3 +1258,18 @@ def test_random_credentials_never_reach_an_output(
     statuses = {o.probe_id: o.status for o in sweep.outcomes}
     assert statuses["echo"] == 401, statuses  # the server received the credential and echoed it
     assert_no_leak({fmt.value: renderer(fmt)(sweep) for fmt in Format}, {which: secret})
+
+
+def test_a_plain_text_error_is_cut_only_after_it_is_scrubbed() -> None:
+    """A secret straddling the message's 200-character cap: scrubbed whole first, so no prefix of it is kept."""
+    from prober import shapes
+    from prober.intake import Keep
+    from prober.redact import Redactor
+
+    key = "Zx9-Qw3_Er5.Ty7~Ui1!Op"
+    for start in range(180, 205):
+        body = "e" * start + key + " and more text after it" * 20
+        kept = Keep(Redactor(trusted=[key])).vendor(shapes.parse_error(401, "text/plain", body))
+        assert kept is not None and kept.message is not None
+        assert len(kept.message) <= 200
+        assert not leaks(kept.message, key), (start, kept.message[-40:])

@@ -212,7 +212,9 @@ def test_diagnostics(headers: Pairs, expected: Pairs) -> None:
             VendorError("text", None, "upstream connect error or disconnect/reset before headers", None),
             id="text",
         ),
-        pytest.param(500, None, "x" * 500, VendorError("text", None, "x" * 200, None), id="text-cut-to-200"),
+        # Whole here: the 200-character cap is applied where the message is kept, after scrubbing (prober/intake.py;
+        # tests/test_attack.py test_a_plain_text_error_is_cut_only_after_it_is_scrubbed).
+        pytest.param(500, None, "x" * 500, VendorError("text", None, "x" * 500, None), id="text-whole-until-kept"),
         pytest.param(400, None, "[1,2]", VendorError("text", None, "[1,2]", None), id="json-list-on-error"),
         pytest.param(
             400,
