@@ -3,6 +3,7 @@ checks that keep a probe's first request from going where its URL or captured cr
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -109,14 +110,23 @@ def build(
     return Request(headers, body, cookies, key_sent, tuple(sent), tuple(withheld))
 
 
+# An http(s) URL whose authority is a bare host name: no user info, port, backslash or other character a parser
+# could read differently. Its host is what urlsplit would say, without the cost of urlsplit.
+_PLAIN = re.compile(r"https?://([A-Za-z0-9.-]+)(?=[/?#]|\Z)")
+
+
 def parse(url: str) -> URL | str:
     """The URL the HTTP client will send to, or why it must not send to `url`: it cannot parse it, or reads another
     host than the catalogue check did (a parser differential such as `https://evil.test\\@console.aliyun.com/`)."""
     try:
         parsed = URL(url, encoded=False)
-        checked = urlsplit(url).hostname
+        plain = _PLAIN.match(url)
+        checked = plain.group(1) if plain is not None else urlsplit(url).hostname
     except ValueError as exc:
         return f"not sent: the URL cannot be parsed ({inert.line(str(exc), 200)})"
-    if (parsed.host or "").lower().rstrip(".") != (checked or "").lower().rstrip("."):
+    # yarl shows an international name decoded (`三重.jp`) and keeps its ASCII form (`xn--ehqz56n.jp`) beside it;
+    # urlsplit gives the name as written: either form of the same name agrees.
+    seen = {(name or "").lower().rstrip(".") for name in (parsed.host, parsed.raw_host)}
+    if (checked or "").lower().rstrip(".") not in seen:
         return "not sent: URL parsers disagree about its host; write the URL without backslashes or user info"
     return parsed
