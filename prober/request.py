@@ -126,7 +126,7 @@ def parse(url: str) -> URL | str:
         return f"not sent: the URL cannot be parsed ({inert.line(str(exc), 200)})"
     # yarl shows an international name decoded (`三重.jp`) and keeps its ASCII form (`xn--ehqz56n.jp`) beside it;
     # urlsplit gives the name as written: either form of the same name agrees.
-    seen = {(name or "").lower().rstrip(".") for name in (parsed.host, parsed.raw_host)}
-    if (checked or "").lower().rstrip(".") not in seen:
+    wanted = (checked or "").lower().rstrip(".")
+    if wanted != (parsed.raw_host or "").lower().rstrip(".") and wanted != (parsed.host or "").lower().rstrip("."):
         return "not sent: URL parsers disagree about its host; write the URL without backslashes or user info"
     return parsed
