@@ -128,6 +128,7 @@ class Feed:
 
     def __init__(self, probes: Sequence[Probe], room: Callable[[str], bool]) -> None:
         self._room = room
+        self._probes = tuple(probes)
         position = {p.id: i for i, p in enumerate(probes)}
         self._origin = {p.id: _first_origin(p) for p in probes}
         self._unmet = {p.id: sum(1 for n in set(p.needs) if n in position) for p in probes}
@@ -146,6 +147,7 @@ class Feed:
         self._queues: dict[str, list[tuple[Rank, Probe]]] = {}  # a heap per origin, by rank
         self._heads: list[tuple[Rank, str]] = []  # (rank of its first ready probe, origin), checked lazily
         self.left = len(probes)  # probes not yet ended
+        self._running = 0  # probes taken and not yet ended
         for p in probes:
             if not self._unmet[p.id]:
                 self._ready(p)
@@ -175,11 +177,21 @@ class Feed:
                 heapq.heappush(self._heads, (queue[0][0], origin))
         for entry in full:
             heapq.heappush(self._heads, entry)
+        if found is not None:
+            self._running += 1
+        elif not self._running and not self._heads and self.left:
+            # Nothing in flight, nothing ready, probes left: they wait on one another (a cycle of needs the
+            # catalogue check would refuse). They start as they are, and say which needed value was missing.
+            for p in [p for p in self._probes if self._unmet[p.id]]:
+                self._unmet[p.id] = 0
+                self._ready(p)
+            return self.take()
         return found
 
     def done(self, probe: Probe) -> None:
         """`probe` ended: the probes that needed only it are ready."""
         self.left -= 1
+        self._running -= 1
         for dependant in self._dependants.pop(probe.id, ()):
             self._unmet[dependant.id] -= 1
             if not self._unmet[dependant.id]:
@@ -188,17 +200,27 @@ class Feed:
 
 def _chains(probes: Sequence[Probe], dependants: dict[str, list[Probe]]) -> dict[str, int]:
     """For each probe, how many probes the longest chain of its dependants holds, itself included (1: none wait
-    for it). The catalogue check refuses cycles; one here would only be cut, never followed forever."""
+    for it). Iterative, so a chain thousands long is no deeper a recursion; the catalogue check refuses cycles,
+    and one here is cut where it closes, never followed forever."""
     found: dict[str, int] = {}
-
-    def length(p: Probe, path: frozenset[str]) -> int:
-        if p.id not in found:
-            below = [length(d, path | {p.id}) for d in dependants.get(p.id, ()) if d.id not in path]
-            found[p.id] = 1 + max(below, default=0)
-        return found[p.id]
-
-    for p in probes:
-        length(p, frozenset())
+    for root in probes:
+        if root.id in found:
+            continue
+        on_path = {root.id}
+        stack: list[tuple[Probe, int]] = [(root, 0)]  # a probe and how many of its dependants are done
+        while stack:
+            p, next_child = stack[-1]
+            children = dependants.get(p.id, ())
+            if next_child < len(children):
+                stack[-1] = (p, next_child + 1)
+                child = children[next_child]
+                if child.id not in found and child.id not in on_path:
+                    on_path.add(child.id)
+                    stack.append((child, 0))
+                continue
+            stack.pop()
+            on_path.discard(p.id)
+            found[p.id] = 1 + max((found.get(c.id, 0) for c in children), default=0)
     return found
 
 

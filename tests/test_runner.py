@@ -487,3 +487,29 @@ def test_a_sweep_of_many_probes_keeps_only_the_workers_tasks(serve: Callable[...
     outcomes = asyncio.run(main())
     assert [o.status for o in outcomes] == [200] * 300
     assert max(seen) <= options.concurrency + 1  # the workers and the main task
+
+
+def test_feed_ranks_a_chain_thousands_long_without_deep_recursion() -> None:
+    specs = [("p0", "https://a.test/0", ())] + [
+        (f"p{n}", f"https://a.test/{n}", (f"p{n - 1}",)) for n in range(1, 5000)
+    ]
+    feed, slots, _ = _fed(*specs, per_host=1)
+    first = slots.start(feed.take())
+    assert first.id == "p0"  # the head of the 5,000-probe chain
+
+
+def test_feed_starts_probes_that_need_each_other_instead_of_waiting_forever() -> None:
+    """A cycle of needs (the catalogue check refuses it; the runner must still end): once nothing is in flight and
+    nothing is ready, the waiting probes start, and each says what it lacked (see _inputs)."""
+    feed, slots, _ = _fed(
+        ("a", "https://a.test/a", ("b",)),
+        ("b", "https://a.test/b", ("a",)),
+        ("c", "https://b.test/c", ()),
+        per_host=4,
+    )
+    order = []
+    while feed.left:
+        p = slots.start(feed.take())  # None (a stall) fails here
+        order.append(p.id)
+        slots.end(feed, p)
+    assert sorted(order) == ["a", "b", "c"] and len(order) == 3  # each once
