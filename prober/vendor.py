@@ -4,7 +4,7 @@ quota) -> an outcome class and a one-line explanation; and what the vendor's log
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from prober import quota as quotas
 from prober.model import Auth, Hop, Outcome, OutcomeClass, Probe, Quota, Shape, VendorError
@@ -33,33 +33,28 @@ Verdict = tuple[OutcomeClass, str]
 def classify(status: int, hops: tuple[Hop, ...], error: VendorError | None, quota: Quota | None) -> Verdict:
     """The outcome class and a one-line explanation: the first rule of _RULES that matches wins."""
     answer = _Answer(status, hops, error, quota)
-    verdict = next((v for rule in _RULES if (v := rule(answer)) is not None), None) or _ok(answer)
-    return verdict[0], _line(verdict[1])
+    for rule in _RULES:
+        verdict = rule(answer)
+        if verdict is not None:
+            return verdict[0], _line(verdict[1])
+    found = _ok(answer)
+    return found[0], _line(found[1])
 
 
-@dataclass(frozen=True, slots=True)
 class _Answer:
-    """What the rules look at."""
+    """What the rules look at, worked out once per answer (every rule reads the code and the words)."""
 
-    status: int
-    hops: tuple[Hop, ...]
-    error: VendorError | None
-    quota: Quota | None
+    __slots__ = ("code", "error", "hops", "quota", "shape", "status", "words")
 
-    @property
-    def code(self) -> str | None:
-        return self.error.code if self.error is not None else None
-
-    @property
-    def shape(self) -> Shape | None:
-        return self.error.shape if self.error is not None else None
-
-    @property
-    def words(self) -> str:
-        """The vendor's code and message, lower-cased: match by substring, never by equality (docs/vendor.md#shapes)."""
-        if self.error is None:
-            return ""
-        return f"{self.error.code or ''} {self.error.message or ''}".lower()
+    def __init__(self, status: int, hops: tuple[Hop, ...], error: VendorError | None, quota: Quota | None) -> None:
+        self.status = status
+        self.hops = hops
+        self.error = error
+        self.quota = quota
+        self.code: str | None = error.code if error is not None else None
+        self.shape: Shape | None = error.shape if error is not None else None
+        # The vendor's code and message, lower-cased: match by substring, never by equality (docs/vendor.md#shapes).
+        self.words = f"{error.code or ''} {error.message or ''}".lower() if error is not None else ""
 
 
 def _head(answer: _Answer) -> str:
@@ -95,8 +90,10 @@ def _redirected(answer: _Answer) -> Hop | None:
 # --- Rule 0. The replica's honest gap (prober/replica/behaviours/common.py `unmodelled`; a replay's "not recorded"):
 # a 501 whose hop says `x-replica: unmodelled` is no vendor answer, so neither a server error nor evidence (issue 15).
 def _unmodelled(answer: _Answer) -> Verdict | None:
+    if answer.status != 501:
+        return None
     last = answer.hops[-1].headers if answer.hops else ()
-    if answer.status != 501 or not any(k.lower() == "x-replica" and v.strip() == "unmodelled" for k, v in last):
+    if not any(k.lower() == "x-replica" and v.strip() == "unmodelled" for k, v in last):
         return None
     return OutcomeClass.UNMODELLED, "501: replica: not modelled" + (f": {said}" if (said := _said(answer)) else "")
 
