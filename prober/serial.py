@@ -64,17 +64,19 @@ def dump_probe(p: Probe) -> dict[str, Any]:
         "auth": p.auth.value,
         "key_style": p.key_style.value if p.key_style else None,
         # An untagged probe is written "" as before (None in the model): reports stay comparable across versions.
-        "tags": {
-            "region": p.tags.region or "",
-            "surface": p.tags.surface or "",
-            "cost": p.tags.cost,
-            **dict(p.tags.extra),
-        },
+        "tags": _dump_tags(p.tags),
         "expect": _dump_expect(p.expect) if p.expect else None,
         "source": p.source,
         "captures": [{"name": c.name, "source": c.source.value, "arg": c.arg} for c in p.captures],
         "needs": list(p.needs),
     }
+
+
+def _dump_tags(tags: Tags) -> dict[str, Any]:
+    found: dict[str, Any] = {"region": tags.region or "", "surface": tags.surface or "", "cost": tags.cost}
+    if tags.extra:
+        found.update(tags.extra)  # as `**dict(extra)` did: a repeated name keeps its first place, its last value
+    return found
 
 
 def load_probe(d: dict[str, Any]) -> Probe:
@@ -106,31 +108,14 @@ def load_probe(d: dict[str, Any]) -> Probe:
 
 
 def dump_outcome(o: Outcome) -> dict[str, Any]:
-    return {
+    found: dict[str, Any] = {
         "class": o.klass.value,
         "explanation": o.explanation,
         "status": o.status,
         "reason": o.reason,
         "expected": o.expected,
         "unexpected_reason": o.unexpected_reason,
-        "hops": [
-            {
-                "method": h.method,
-                "url": h.url,
-                "status": h.status,
-                "reason": h.reason,
-                "location": h.location,
-                "cookies_sent": list(h.cookies_sent),
-                "key_sent": h.key_sent,
-                "cookies_set": list(h.cookies_set),
-                "retried_after_s": h.retried_after_s,
-                # Omitted when empty, so reports without withheld credentials read as before.
-                **({"sent": list(h.sent)} if h.sent else {}),
-                **({"withheld": list(h.withheld)} if h.withheld else {}),
-                **({"headers": _pairs(h.headers)} if h.headers else {}),
-            }
-            for h in o.hops
-        ],
+        "hops": [_dump_hop(h) for h in o.hops],
         "final_url": o.final_url,
         "timings": (
             {
@@ -163,26 +148,49 @@ def dump_outcome(o: Outcome) -> dict[str, Any]:
             {
                 "plan": o.quota.plan,
                 "status": o.quota.status,
-                "windows": [
-                    {
-                        "name": w.name,
-                        "used": w.used,
-                        "total": w.total,
-                        "resets_at": w.resets_at,
-                        # Written only when set, so reports without them keep their bytes.
-                        **({"percent": w.percent} if w.percent is not None else {}),
-                        **({"rolling": True} if w.rolling else {}),
-                    }
-                    for w in o.quota.windows
-                ],
+                "windows": [_dump_window(w) for w in o.quota.windows],
             }
             if o.quota
             else None
         ),
         "error": o.error,
         "captured": list(o.captured),
-        **({"checked_headers": _pairs(o.checked_headers)} if o.checked_headers else {}),
     }
+    if o.checked_headers:  # last, and only when there are any
+        found["checked_headers"] = _pairs(o.checked_headers)
+    return found
+
+
+def _dump_hop(h: Hop) -> dict[str, Any]:
+    found: dict[str, Any] = {
+        "method": h.method,
+        "url": h.url,
+        "status": h.status,
+        "reason": h.reason,
+        "location": h.location,
+        "cookies_sent": list(h.cookies_sent),
+        "key_sent": h.key_sent,
+        "cookies_set": list(h.cookies_set),
+        "retried_after_s": h.retried_after_s,
+    }
+    # Omitted when empty, so reports without withheld credentials read as before.
+    if h.sent:
+        found["sent"] = list(h.sent)
+    if h.withheld:
+        found["withheld"] = list(h.withheld)
+    if h.headers:
+        found["headers"] = _pairs(h.headers)
+    return found
+
+
+def _dump_window(w: QuotaWindow) -> dict[str, Any]:
+    found: dict[str, Any] = {"name": w.name, "used": w.used, "total": w.total, "resets_at": w.resets_at}
+    # Written only when set, so reports without them keep their bytes.
+    if w.percent is not None:
+        found["percent"] = w.percent
+    if w.rolling:
+        found["rolling"] = True
+    return found
 
 
 def _dump_expect(e: Expect) -> dict[str, Any]:

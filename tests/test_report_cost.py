@@ -11,16 +11,23 @@
 
 from __future__ import annotations
 
+import json
+import re
+import shlex
 import sys
 import tracemalloc
+import urllib.parse
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import CodeType, FrameType
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from prober import findings, store
-from prober.report import Format, markdown, terminal, text
+from prober import capture, findings, inert, store
+from prober.report import Format, curl, markdown, terminal, text
+from prober.report import json as report_json
 from prober.report.found import findings_of
 from tests.test_performance import _report_sweep
 
@@ -44,7 +51,7 @@ def _calls_and_texts(work: Callable[[], object], counted: dict[str, CodeType]) -
 
 @pytest.fixture
 def cold_caches() -> Iterator[None]:
-    caches = (text._code_cached, text._prose_cached, text._token_cached)
+    caches = (text._code_cached, text._prose_cached, text._token_cached, markdown._status)
     for cache in caches:
         cache.cache_clear()
     yield
@@ -67,7 +74,55 @@ def test_markdown_escapes_each_distinct_text_once() -> None:
     for helper in ("prose", "code"):
         asked, worked = seen[helper], seen[f"{helper} work"]
         assert len(asked) > 2 * len(set(asked)), "the sweep should repeat text for this test to mean anything"
-        assert sorted(worked) == sorted(set(asked)), f"{helper}: each distinct text worked out exactly once"
+        # Plain text (printable ASCII: one word for `prose`, one without a backtick for `code`) takes a short way
+        # that does no escaping work at all (the property tests below show it gives the same text).
+        hard = {t for t in asked if not (text.plain_code(t) if helper == "code" else _one_word(t))}
+        assert sorted(worked) == sorted(hard), f"{helper}: each distinct text worked out exactly once"
+    assert seen["prose work"], "the sweep should hold sentences that need the work"
+
+
+@pytest.mark.usefixtures("cold_caches")
+def test_text_that_needs_escaping_is_escaped_once() -> None:
+    texts = ["a`b", " both ends ", "tab\there", "naïve", "x" * 10] * 50
+    seen = _calls_and_texts(lambda: [text.code(t) for t in texts], {"work": text._code.__code__})
+    assert sorted(seen["work"]) == sorted({t for t in texts if not text.plain_code(t)}) != []
+
+
+def _one_word(t: str) -> bool:
+    return t.isascii() and t.isprintable() and " " not in t and t != ""
+
+
+@pytest.mark.usefixtures("cold_caches")
+def test_plain_text_and_plain_urls_take_the_short_way() -> None:
+    """No escaping work for a URL, a probe id or a header line that is printable ASCII, and no urlsplit for the
+    Endpoint cell of a plain https URL: the work a 5,000-probe report did per probe."""
+    sweep = _report_sweep(50)
+    seen = _calls_and_texts(
+        lambda: markdown.render(sweep),
+        {"code work": text._code.__code__, "urlsplit": urllib.parse.urlsplit.__wrapped__.__code__},
+    )
+    urls = {p.url for p in sweep.probes}
+    assert not urls & set(seen["code work"]), "a plain URL went through the escaping"
+    assert not {f"GET {u}" for u in urls} & set(seen["code work"])
+    assert seen["urlsplit"] == [], "the Endpoint cell of a plain URL should not need urlsplit"
+
+
+def test_json_results_reuse_one_encoder() -> None:
+    """`JSONEncoder.iterencode` builds a C encoder per call; the report's results are encoded by one built once."""
+    sweep = _report_sweep(50)
+    seen = _calls_and_texts(lambda: report_json.render(sweep), {"iterencode": json.JSONEncoder.iterencode.__code__})
+    assert seen["iterencode"] == []
+
+
+def test_the_start_of_a_command_is_worked_out_once_per_run() -> None:
+    sweep = _report_sweep(50)
+    how = curl.Reach(connect_to=("::127.0.0.1:8443",), cacert=True)
+    curl._start.cache_clear()
+    seen = _calls_and_texts(
+        lambda: [curl.reproducer(p, o, how) for p, o in zip(sweep.probes, sweep.outcomes, strict=True)],
+        {"start": curl._start.__wrapped__.__code__},
+    )
+    assert len(seen["start"]) == 1
 
 
 def test_a_long_text_is_not_kept() -> None:
@@ -110,3 +165,97 @@ def test_reports_are_written_without_holding_them_whole(tmp_path: Path) -> None:
     # Measured: about a quarter of the size (the Markdown head, which holds the results table); rendering each
     # report into one string first peaked at 2.4 times the size.
     assert peak < size / 2, f"writing {size:,} bytes of reports allocated {peak:,} bytes at the peak"
+
+
+# --- the short ways give exactly what the full work gives ---------------------------------------------------------
+
+# Hostile and ordinary characters alike: Markdown's, a table's, controls, format characters, non-ASCII, URL parts.
+_ALPHABET = (
+    st.sampled_from(
+        list("`|<>@#[]!_*\\ \t\r\n\x00\x1b\x7f\x85\u200b\u202e\u2028\ufeffé→日(),.:;'’/-%{}?=&+~$\"")
+        + [
+            "%7B",
+            "%7b",
+            "{{",
+            "}}",
+            "{{ name }}",
+            "%7B%7Bname%7D%7D",
+            "\udc80",
+            "GH-1",
+            "deadbeef1",
+            "2026-01-01T00:00:00Z",
+        ]
+    )
+    | st.characters(min_codepoint=0x20, max_codepoint=0x7E)
+    | st.characters()
+)
+_TEXT = st.lists(_ALPHABET, max_size=40).map("".join)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_TEXT)
+def test_the_short_way_of_code_is_the_full_work(value: str) -> None:
+    assert text.code(value) == text._code(value)
+    if text.plain_code(value):
+        assert text._code(value) == f"`{value}`"
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_TEXT, st.booleans())
+def test_the_short_way_of_prose_is_the_full_work(value: str, start: bool) -> None:
+    tokens = inert.line(value, sys.maxsize).split()  # the full work, as before the short ways
+    full = " ".join(text._token(token, start and n == 0) for n, token in enumerate(tokens))
+    assert text.prose(value, start) == full
+    assert text._prose(value, start) == full
+
+
+_URL = st.tuples(
+    st.sampled_from(["https://", "http://", "HTTPS://", "https:/", "ftp://", "", " https://", "\thttps://"]),
+    st.lists(st.sampled_from(list("abcXYZ019.-:@[]%/?# \t\n\x00é") + ["::1", "[::1]", "example.com"]), max_size=12),
+    _TEXT,
+).map(lambda parts: parts[0] + "".join(parts[1]) + parts[2])
+
+
+def _host_path_full(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    return f"{parts.hostname}{parts.path or '/'}"
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_URL)
+def test_the_short_way_of_the_endpoint_cell_is_urlsplit(url: str) -> None:
+    try:
+        expected = _host_path_full(url)
+    except ValueError:
+        with pytest.raises(ValueError):
+            markdown.host_path(url)
+        return
+    assert markdown.host_path(url) == expected
+
+
+def _arg_full(value: str) -> str:
+    if not (capture.PLACEHOLDER.search(value) or capture.ENCODED.search(value)):
+        return shlex.quote(value)
+    escaped = re.sub(r'(["\\$`])', r"\\\1", value)
+    for pattern in (capture.PLACEHOLDER, capture.ENCODED):
+        escaped = pattern.sub(lambda m: "${" + m.group(1).upper() + "}", escaped)
+    return '"' + escaped + '"'
+
+
+@settings(max_examples=1000, deadline=None)
+@given(_TEXT | _URL)
+def test_the_short_way_of_a_curl_argument_is_the_full_work(value: str) -> None:
+    assert curl._arg(value) == _arg_full(value)
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | _TEXT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_TEXT, inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(_JSON)
+def test_one_encoder_encodes_as_a_new_one(value: object) -> None:
+    assert report_json._encode_compact(value) == report_json._ENCODER.encode(value)

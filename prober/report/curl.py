@@ -7,6 +7,7 @@ the probe sent, and says where each captured `${NAME}` comes from. `command` is 
 
 from __future__ import annotations
 
+import functools
 import re
 import shlex
 from dataclasses import dataclass
@@ -20,7 +21,8 @@ CA_BUNDLE = "ca.pem"  # likewise for the --cacert bundle
 
 def _arg(text: str) -> str:
     """Shell-quote one argument; a captured {{ name }} becomes the shell variable $NAME, never its value."""
-    if not (capture.PLACEHOLDER.search(text) or capture.ENCODED.search(text)):
+    # No `{` and no `%7` (either case): neither pattern can match, which the searches would only confirm.
+    if ("{" not in text and "%7" not in text) or not (capture.PLACEHOLDER.search(text) or capture.ENCODED.search(text)):
         return shlex.quote(text)
     escaped = re.sub(r'(["\\$`])', r"\\\1", text)
     for pattern in (capture.PLACEHOLDER, capture.ENCODED):
@@ -72,12 +74,19 @@ def reproducer(probe: Probe, outcome: Outcome, how: Reach) -> str:
     return "\n".join([*notes, _command(probe, how, jar=True)])
 
 
-def _command(probe: Probe, how: Reach, jar: bool) -> str:
+@functools.lru_cache(maxsize=8)  # a report's thousands of commands share the run's one Reach
+def _start(how: Reach) -> str:
+    """The start of every command of a run: curl, its flags, and how the run reached the hosts."""
     parts = ["curl", "-sS", "-i"]
     for rule in how.connect_to:
         parts += ["--connect-to", shlex.quote(rule)]
     if how.cacert:
         parts += ["--cacert", CA_BUNDLE]
+    return " ".join(parts)
+
+
+def _command(probe: Probe, how: Reach, jar: bool) -> str:
+    parts = [_start(how)]
     if probe.method == "HEAD":
         parts.append("--head")
     elif probe.method != "GET" or probe.body is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from prober import serial
@@ -18,10 +18,41 @@ _UNSAFE = re.compile("[\x7f-\x9f\ud800-\udfff\u200b-\u200f\u2028\u2029\u202a-\u2
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "))
 
 
+def _compact() -> Callable[[Any], str]:
+    """`_ENCODER.encode`, without building its C encoder anew on every call: `JSONEncoder.iterencode` makes
+    exactly this one for a one-shot encoding (no indent), then the text is its chunks joined. There is no check
+    for circular data (a report's data is built fresh, never circular; Python's recursion limit stops it), so
+    nothing is kept between calls. Where the C encoder is missing, the encoder itself."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return _ENCODER.encode
+    pieces = make(
+        None,
+        _ENCODER.default,
+        json.encoder.encode_basestring,
+        None,
+        _ENCODER.key_separator,
+        _ENCODER.item_separator,
+        False,
+        False,
+        True,
+    )
+
+    def encode(value: Any) -> str:
+        if isinstance(value, str):  # as `JSONEncoder.encode`, which does not reach the C encoder for a string
+            return _ENCODER.encode(value)
+        return "".join(pieces(value, 0))
+
+    return encode
+
+
+_encode_compact = _compact()
+
+
 def encode(value: Any, indent: int | None = None) -> str:
     """JSON as UTF-8 text (not \\u escapes), except the characters above, which are escaped."""
     if indent is None:
-        text = _ENCODER.encode(value)
+        text = _encode_compact(value)
     else:
         text = json.dumps(value, ensure_ascii=False, indent=indent, separators=None if indent else (", ", ": "))
     if text.isascii() and "\x7f" not in text:  # str.isascii is O(1): ASCII text holds none of them but DEL

@@ -6,6 +6,8 @@ bare curl command; `prober render` of such a report reproduces its `.md` byte fo
 
 from __future__ import annotations
 
+import functools
+import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from itertools import pairwise
@@ -17,6 +19,7 @@ from prober import quota as quota_mod
 from prober.model import Auth, Outcome, OutcomeClass, Probe, QuotaWindow, Shape, Sweep
 from prober.report import changes, curl
 from prober.report.found import findings_of
+from prober.report.text import _CACHE_SIZE, _CACHE_TEXT
 from prober.report.text import cell as _cell
 from prober.report.text import code as _code
 from prober.report.text import fence as _fence
@@ -27,10 +30,25 @@ from prober.report.text import words as _words
 _SELF_EVIDENT = frozenset({OutcomeClass.OK, OutcomeClass.NOT_FOUND, OutcomeClass.REDIRECT_TO_LOGIN})
 
 
+# A URL whose host and path can be read without urlsplit: a lower-case host name (no user, port, IPv6 brackets
+# or % zone, which urlsplit's `hostname` would take apart or lower-case), then the path up to the query.
+_PLAIN_URL = re.compile(r"https?://([a-z0-9.-]+)(/[^?#]*)?(?=[?#]|\Z)")
+
+
+def host_path(url: str) -> str:
+    """The host and path (`/` when it has none) as urlsplit reads them. A printable URL holds none of the tab,
+    CR, LF and leading controls urlsplit removes, so one whose host is plain is read by one match (a URL is
+    distinct per probe: urlsplit's own cache never helps); tests/test_report_cost.py checks it is the same."""
+    match = _PLAIN_URL.match(url) if url.isprintable() else None
+    if match is not None:
+        return f"{match[1]}{match[2] or '/'}"
+    parts = urlsplit(url)
+    return f"{parts.hostname}{parts.path or '/'}"
+
+
 def _shown(probe: Probe) -> str:
     """What the table shows of a request: method (unless GET), host and path; the query is left out."""
-    parts = urlsplit(probe.url)
-    text = f"{parts.hostname}{parts.path or '/'}"
+    text = host_path(probe.url)
     return text if probe.method == "GET" else f"{probe.method} {text}"
 
 
@@ -106,10 +124,16 @@ def _result_parts(outcome: Outcome) -> list[_Part]:
     return [(text if kind == _OURS else inert.cap(text, inert.LINE_CAP), kind) for text, kind in parts]
 
 
+def _ours(text: str) -> str:
+    return text
+
+
+_RENDERED = {_OURS: _ours, _VALUE: _code, _PROSE: _prose}
+
+
 def result(outcome: Outcome) -> str:
     """The result cell of the Markdown table: outside values in code spans, outside sentences as `prose`."""
-    rendered = {_OURS: lambda t: t, _VALUE: _code, _PROSE: _prose}
-    return _cell("".join(rendered[kind](text) for text, kind in _result_parts(outcome)))
+    return _cell("".join([_RENDERED[kind](text) for text, kind in _result_parts(outcome)]))
 
 
 def result_text(outcome: Outcome) -> str:
@@ -224,17 +248,14 @@ def section(
         lines.append(f"- Remote address: {_code(outcome.remote_addr)}")
     if outcome.timings and not brief:
         t = outcome.timings
-        parts = [f"total {t.total_ms:.1f} ms"]
-        parts += [
-            f"{name} {value:.1f} ms"
-            for name, value in (
-                ("dns", t.dns_ms),
-                ("connect+tls", t.connect_ms),
-                ("first byte", t.first_byte_ms),
-            )
-            if value is not None
-        ]
-        lines.append(f"- Time: {', '.join(parts)}")
+        time = f"- Time: total {t.total_ms:.1f} ms"
+        if t.dns_ms is not None:
+            time += f", dns {t.dns_ms:.1f} ms"
+        if t.connect_ms is not None:
+            time += f", connect+tls {t.connect_ms:.1f} ms"
+        if t.first_byte_ms is not None:
+            time += f", first byte {t.first_byte_ms:.1f} ms"
+        lines.append(time)
     if outcome.hops:
         lines += [
             "",
@@ -242,27 +263,29 @@ def section(
             "|---|---|---|---|---|---|",
         ]
         for n, h in enumerate(outcome.hops, start=1):
-            cookies = ", ".join(_code(name) for name in h.cookies_sent) or "none"
-            status = f"{h.status} {_prose(h.reason)}".rstrip()
-            if h.retried_after_s is not None:
+            cookies = _cell(", ".join([_code(name) for name in h.cookies_sent])) if h.cookies_sent else "none"
+            status = _status(h.status, h.reason) if len(h.reason) <= _CACHE_TEXT else _status_work(h.status, h.reason)
+            if h.retried_after_s is not None:  # our words and a number: nothing for `_cell` to escape
                 status += f" (retried after {h.retried_after_s:g} s)"
             lines.append(
-                f"| {n} | {_cell(_code(f'{h.method} {h.url}'))} | {_cell(status)} "
-                f"| {_cell(_code(h.location)) if h.location else ''} | {_cell(cookies)} "
+                f"| {n} | {_cell(_code(f'{h.method} {h.url}'))} | {status} "
+                f"| {_cell(_code(h.location)) if h.location else ''} | {cookies} "
                 f"| {'yes' if h.key_sent else 'no'} |"
             )
         # What else carried credentials, and what a hop to another origin (or to http) did not get.
-        notes = [
-            f"- Hop {n}: {what} {', '.join(_code(name) for name in names)}"
-            for n, h in enumerate(outcome.hops, start=1)
-            for what, names in (("sent", h.sent), ("withheld (another origin or not https)", h.withheld))
-            if names
-        ]
-        lines += ["", *notes] if notes else []
-    headers = list(outcome.rate_limits) + list(outcome.diagnostics)
-    if headers:
+        notes = []
+        for n, h in enumerate(outcome.hops, start=1):
+            if h.sent:
+                notes.append(f"- Hop {n}: sent {', '.join([_code(name) for name in h.sent])}")
+            if h.withheld:
+                names = ", ".join([_code(name) for name in h.withheld])
+                notes.append(f"- Hop {n}: withheld (another origin or not https) {names}")
+        if notes:
+            lines.append("")
+            lines += notes
+    if outcome.rate_limits or outcome.diagnostics:
         lines += ["", "Headers:", ""]
-        lines += [f"- {_code(f'{k}: {v}')}" for k, v in headers]
+        lines += [f"- {_code(f'{k}: {v}')}" for k, v in outcome.rate_limits + outcome.diagnostics]
     elif outcome.status is not None:
         lines += ["", "Headers: no rate-limit or vendor diagnostic headers."]
     if outcome.body_excerpt:
@@ -276,6 +299,14 @@ def section(
     lines += ["", "Reproduce:", ""]
     lines += _fence(curl.command(probe) if how is None else curl.reproducer(probe, outcome, how), "sh")
     return lines
+
+
+def _status_work(status: int, reason: str) -> str:
+    """A hop's Status cell: the code and the reason phrase, which a sweep repeats in every section."""
+    return _cell(f"{status} {_prose(reason)}".rstrip())
+
+
+_status = functools.lru_cache(maxsize=_CACHE_SIZE)(_status_work)  # bounded as prober.report.text's caches
 
 
 def _count(value: int | None) -> str:

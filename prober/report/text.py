@@ -41,7 +41,16 @@ _CACHE_TEXT = 256  # characters: longer text is worked out each time
 def code(text: str) -> str:
     """An inline code span that survives backticks in the text (CommonMark §6.1). Control characters, newlines
     included, are shown escaped, so the span stays on one line, even inside a table cell."""
+    if plain_code(text):
+        return f"`{text}`"  # what `_code` makes of it, without the work (tests/test_report_cost.py checks)
     return _code_cached(text) if len(text) <= _CACHE_TEXT else _code(text)
+
+
+def plain_code(text: str) -> bool:
+    """True when `_code` would put `text` in single backticks as it is: printable ASCII (so nothing for
+    `inert.line` to escape: it escapes no printable ASCII character), no backtick, and not beginning with a space
+    (a space at both ends gets a pad). Each test is one C call, most of them O(1) or a single scan."""
+    return text.isascii() and text.isprintable() and text != "" and "`" not in text and text[0] != " "
 
 
 def _code(text: str) -> str:
@@ -85,11 +94,17 @@ def prose(text: str, start: bool = False) -> str:
     """A sentence that may embed outside text: plain words stay as they are, every other word becomes a code
     span (brackets and trailing punctuation stay outside it). Whitespace runs become one space. `start`: the text
     begins a line, where a number could open a list."""
+    if text.isascii() and text.isprintable() and " " not in text and text != "":
+        # One word and nothing `inert.line` would escape (the only printable ASCII whitespace is the space): what
+        # `_prose` makes of it is that word's, which the word cache keeps, so it is not kept twice.
+        return _word(text, start)
     return _prose_cached(text, start) if len(text) <= _CACHE_TEXT else _prose(text, start)
 
 
 def _prose(text: str, start: bool) -> str:
-    tokens = inert.line(text, _UNCAPPED).split()
+    if not (text.isascii() and text.isprintable()):  # printable ASCII holds nothing `inert.line` escapes
+        text = inert.line(text, _UNCAPPED)
+    tokens = text.split()
     return " ".join([_word(token, start and n == 0) for n, token in enumerate(tokens)])
 
 
