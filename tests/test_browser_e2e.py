@@ -8,8 +8,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +19,7 @@ from prober.cookies import Jar, detect, firefox
 from prober.errors import CredentialError
 from prober.replica.behaviours.login import login_cookies
 from prober.replica.behaviours.plans import quota_payload
-from tests.cli import ROOT, prober
+from tests.cli import prober, serving
 from tests.conftest import Seen, Server
 from tests.test_browsers import BROWSER_FLAGS, _firefox_profile, require
 from tests.test_cli import _forms
@@ -42,38 +40,14 @@ CHROMIUM_ATTEMPTS = 8
 def replica(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """`prober replica --port 0` as users run it; its printed `use:` line gives the flags."""
     directory = tmp_path_factory.mktemp("replica")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "prober", "replica", "--port", "0", "--dir", str(directory)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    watchdog = threading.Timer(30, process.kill)  # a replica that never prints must not hang the suite
-    watchdog.start()
-    printed: list[str] = []
-    try:
-        assert process.stdout is not None
-        for line in process.stdout:
-            printed.append(line)
-            if line.startswith("use:"):
-                break
-    finally:
-        watchdog.cancel()
-    found = re.fullmatch(r"use: prober run --connect-to (::127\.0\.0\.1:(\d+)) --cacert (\S+)\n", printed[-1])
-    assert found is not None, "".join(printed)
-    server = Server(port=int(found.group(2)), ca_path=Path(found.group(3)), seen=Seen())
-    assert server.connect_to == found.group(1)
-    assert f"CA file: {server.ca_path}\n" in printed and server.ca_path.is_file()
-    yield server
-    process.terminate()  # not SIGINT: a shell that starts the suite in the background makes children ignore it
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
-    process.stdout.close()
+    args = ("replica", "--port", "0", "--dir", str(directory))
+    with serving(*args, until=lambda line: line.startswith("use:")) as (_, printed):
+        found = re.fullmatch(r"use: prober run --connect-to (::127\.0\.0\.1:(\d+)) --cacert (\S+)", printed[-1])
+        assert found is not None, "\n".join(printed)
+        server = Server(port=int(found.group(2)), ca_path=Path(found.group(3)), seen=Seen())
+        assert server.connect_to == found.group(1)
+        assert f"CA file: {server.ca_path}" in printed and server.ca_path.is_file()
+        yield server
 
 
 def _names(jar: Jar) -> set[str]:

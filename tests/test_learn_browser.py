@@ -7,12 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import shlex
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +17,7 @@ import pytest
 import yaml
 
 from tests import cdp
-from tests.cli import ROOT, prober
+from tests.cli import prober, serving
 from tests.test_browsers import BROWSER_FLAGS, require
 from tests.test_cli import _forms
 
@@ -32,30 +28,9 @@ LOGIN = "https://signin.aliyun.com/login/login.do?as=cn"  # the replica's CN log
 def printed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
     """`prober replica --port 0 --dir D` as a user runs it; every line it prints before it serves."""
     directory = tmp_path_factory.mktemp("replica")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "prober", "replica", "--port", "0", "--dir", str(directory)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    watchdog = threading.Timer(30, process.kill)
-    watchdog.start()
-    lines: list[str] = []
-    try:
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.append(line.rstrip("\n"))
-            if line.lstrip().startswith("firefox "):
-                break
-    finally:
-        watchdog.cancel()
-    yield lines
-    process.terminate()
-    process.wait(timeout=15)
-    assert process.stdout is not None
-    process.stdout.close()
+    args = ("replica", "--port", "0", "--dir", str(directory))
+    with serving(*args, until=lambda line: line.lstrip().startswith("firefox ")) as (_, lines):
+        yield lines
 
 
 def _chromium_flags(lines: list[str]) -> list[str]:

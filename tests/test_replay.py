@@ -4,12 +4,8 @@ replica's gaps are their own class, `unmodelled`, never `server_error`."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
 import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,7 +18,7 @@ from prober.replica import behaviours, replay
 from prober.replica.behaviours import common
 from prober.replica.certs import make_tls
 from prober.report import Format, markdown, renderer
-from tests.cli import ROOT, prober
+from tests.cli import ROOT, prober, serving
 from tests.test_cli import _forms
 
 KEY = "sk-sp-ReplayKeyCanary0123456789abcdefXYZ"
@@ -227,33 +223,10 @@ def test_a_directory_keeps_its_ca_across_restarts_and_serves_it_in_the_chain(tmp
 @contextmanager
 def _replica(*args: str) -> Iterator[tuple[str, str, list[str], subprocess.Popen[str]]]:
     """`prober replica ARGS --port 0`; yields its --connect-to and --cacert values, what it printed, the process."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "prober", "replica", "--port", "0", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    watchdog = threading.Timer(30, process.kill)
-    watchdog.start()
-    printed: list[str] = []
-    try:
-        assert process.stdout is not None
-        for line in process.stdout:
-            printed.append(line.rstrip("\n"))
-            if line.startswith("use:"):
-                break
-    finally:
-        watchdog.cancel()
-    found = re.fullmatch(r"use: prober run --connect-to (\S+) --cacert (\S+)", printed[-1])
-    assert found is not None, printed
-    try:
+    with serving("replica", "--port", "0", *args, until=lambda line: line.startswith("use:")) as (process, printed):
+        found = re.fullmatch(r"use: prober run --connect-to (\S+) --cacert (\S+)", printed[-1])
+        assert found is not None, printed
         yield found.group(1), found.group(2), printed, process
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=15)
-        process.stdout.close()
 
 
 def test_a_temporary_ca_directory_is_removed_when_the_replica_stops() -> None:
