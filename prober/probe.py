@@ -158,10 +158,11 @@ async def run(ctx: Context, probe: Probe, guard: Guard = _NOTHING_CAPTURED) -> t
     the captured credentials filled into the probe."""
     settings = ctx.settings
     first = request.parse(probe.url)  # the URL, or why it is not sent
-    refused = first if isinstance(first, str) else guard.refusal(first)
+    if isinstance(first, str):
+        return _not_sent(ctx, probe, first), {}
+    refused = guard.refusal(first)
     if refused is not None:
-        return Outcome(probe_id=probe.id, klass=OutcomeClass.SKIPPED, explanation=refused), {}
-    assert not isinstance(first, str)  # for the type checker: a str is always refused above
+        return _not_sent(ctx, probe, refused), {}
     progress = _Progress()
     values: dict[str, capture.Value] = {}
     try:
@@ -180,6 +181,12 @@ async def run(ctx: Context, probe: Probe, guard: Guard = _NOTHING_CAPTURED) -> t
             error=inert.line(redact.personal(ctx.redactor.message(ctx.proxies.conceal(error)))),
         )
     return outcome, values
+
+
+def _not_sent(ctx: Context, probe: Probe, why: str) -> Outcome:
+    # The reason may quote the URL's authority (the parser's message): a credential filled into it, or a key
+    # pasted into a catalogue, is scrubbed like every error text.
+    return Outcome(probe_id=probe.id, klass=OutcomeClass.SKIPPED, explanation=ctx.redactor.message(why))
 
 
 async def _exchange(

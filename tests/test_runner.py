@@ -513,3 +513,13 @@ def test_feed_starts_probes_that_need_each_other_instead_of_waiting_forever() ->
         order.append(p.id)
         slots.end(feed, p)
     assert sorted(order) == ["a", "b", "c"] and len(order) == 3  # each once
+
+
+def test_a_url_that_is_not_sent_names_no_secret_in_its_reason() -> None:
+    """The parser's own message quotes the URL's authority; a credential there (a captured value filled into it, or
+    a key pasted into a catalogue) must not reach the report through the skip reason."""
+    probe = _probe(f"https://{CANARY_KEY}\uff03@api.example.test/")
+    creds = _creds()
+    (outcome,) = asyncio.run(run([probe], creds, Options(), Redactor(creds.secrets())))
+    assert outcome.klass is OutcomeClass.SKIPPED and outcome.explanation.startswith("not sent")
+    assert CANARY_KEY not in outcome.explanation and CANARY_KEY[:12] not in outcome.explanation
