@@ -14,7 +14,6 @@ from pathlib import Path
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
-from yarl import URL
 
 from prober import capture, probe, request, routing
 from prober.credentials import Credentials
@@ -225,10 +224,8 @@ def _chains(probes: Sequence[Probe], dependants: dict[str, list[Probe]]) -> dict
 
 
 def _first_origin(p: Probe) -> str:
-    try:
-        return request.origin(URL(p.url, encoded=False))
-    except ValueError:
-        return ""  # the probe ends at once (request.parse): any queue will do
+    first = request.parse(p.url)  # as the probe will read it
+    return "" if isinstance(first, str) else request.origin(first)  # "": it ends at once, any queue will do
 
 
 async def run(

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
+from yarl import URL
 
 from prober import routing
 from prober.cookies import Cookie, Jar
@@ -19,6 +20,7 @@ from prober.credentials import Credentials
 from prober.model import Auth, KeyStyle, Outcome, OutcomeClass, Probe, Tags
 from prober.probe import Settings
 from prober.redact import Redactor, Secret
+from prober.request import origin
 from prober.runner import Feed, Options, run
 from tests.conftest import CANARY_COOKIE, CANARY_KEY, Server
 
@@ -357,13 +359,13 @@ class _Slots:
 
     def start(self, p: Probe | None) -> Probe:
         assert p is not None
-        origin = f"https://{p.url.split('/')[2]}:443"
-        assert self.room(origin)  # the feed handed out a probe whose host had no room
-        self.busy[origin] = self.busy.get(origin, 0) + 1
+        host = origin(URL(p.url))
+        assert self.room(host)  # the feed handed out a probe whose host had no room
+        self.busy[host] = self.busy.get(host, 0) + 1
         return p
 
     def end(self, feed: Feed, p: Probe) -> None:
-        self.busy[f"https://{p.url.split('/')[2]}:443"] -= 1
+        self.busy[origin(URL(p.url))] -= 1
         feed.done(p)
 
 
