@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import ssl
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,8 @@ from typing import Any
 import pytest
 import trustme
 from aiohttp import web
+
+from tests.cli import serving
 
 HOSTS = ("api.example.test", "console.example.test", "other.example.test", "login.example.test")
 ROOT_HOSTS = HOSTS
@@ -137,3 +141,22 @@ def serve(tls_ca: tuple[trustme.CA, Path, ssl.SSLContext]) -> Iterator[Callable[
     yield start
     for stop in stops:
         stop()
+
+
+ScenarioReplica = Callable[[str], tuple[str, str]]  # start(NAME) -> (--connect-to, --cacert)
+
+
+@pytest.fixture
+def scenario_replica(tmp_path: Path) -> Iterator[ScenarioReplica]:
+    """start(NAME): `prober replica --scenario NAME` as users start it, as many as a test asks for; each returns the
+    --connect-to and --cacert values it printed, and all stop when the test ends."""
+    with ExitStack() as stack:
+
+        def start(scenario: str) -> tuple[str, str]:
+            args = ("replica", "--port", "0", "--scenario", scenario, "--dir", str(tmp_path / f"replica-{scenario}"))
+            _, printed = stack.enter_context(serving(*args, until=lambda line: "--connect-to " in line))
+            found = re.search(r"--connect-to (\S+) --cacert (\S+)", printed[-1]) if printed else None
+            assert found is not None, f"the replica did not print its flags: {printed}"
+            return found.group(1), found.group(2)
+
+        yield start

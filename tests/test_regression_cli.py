@@ -4,49 +4,18 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import xmlschema
 
 from prober.demo import DEMO_KEY, INTL_PASSPORT_COOKIES
 from tests.cli import prober
+from tests.conftest import ScenarioReplica
 
 ROOT = Path(__file__).resolve().parent.parent
 XSD = Path(__file__).parent / "data" / "junit.xsd"
-
-
-@pytest.fixture
-def replica(tmp_path: Path) -> Iterator[object]:
-    procs: list[subprocess.Popen[str]] = []
-
-    def start(scenario: str) -> tuple[str, str]:
-        directory = tmp_path / f"replica-{scenario}"
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "prober", "replica", "--port", "0", "--scenario", scenario, "--dir", str(directory)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
-        )
-        procs.append(proc)
-        assert proc.stdout is not None
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if match := re.search(r"--connect-to (\S+) --cacert (\S+)", line):
-                return match.group(1), match.group(2)
-        raise AssertionError("the replica did not print its flags")
-
-    yield start
-    for proc in procs:
-        proc.terminate()
-        proc.communicate(timeout=10)  # also closes the pipes
 
 
 def _sweep(tmp_path: Path, flags: tuple[str, str], name: str, *extra: str) -> subprocess.CompletedProcess[str]:
@@ -78,10 +47,12 @@ def _report(tmp_path: Path, name: str, suffix: str) -> Path:
     return path
 
 
-def test_a_changed_scenario_gives_a_diff_naming_exactly_the_changed_probes(replica, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    before = _sweep(tmp_path, replica("observed"), "before")
+def test_a_changed_scenario_gives_a_diff_naming_exactly_the_changed_probes(
+    scenario_replica: ScenarioReplica, tmp_path: Path
+) -> None:
+    before = _sweep(tmp_path, scenario_replica("observed"), "before")
     assert before.returncode == 0, before.stderr
-    after = _sweep(tmp_path, replica("usage-ratelimited"), "after")
+    after = _sweep(tmp_path, scenario_replica("usage-ratelimited"), "after")
     # The catalogue expects 404 there (CodexBar #612), so the default --fail-on unexpected already fails the run.
     assert after.returncode == 1, after.stderr
     assert "drift: 1 unexpected outcome" in after.stderr
@@ -104,11 +75,13 @@ def test_a_changed_scenario_gives_a_diff_naming_exactly_the_changed_probes(repli
         xmlschema.XMLSchema(str(XSD)).validate(str(junit))
 
 
-def test_run_with_baseline_reports_changes_and_fails_on_changed(replica, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    flags = replica("observed")
+def test_run_with_baseline_reports_changes_and_fails_on_changed(
+    scenario_replica: ScenarioReplica, tmp_path: Path
+) -> None:
+    flags = scenario_replica("observed")
     assert _sweep(tmp_path, flags, "base").returncode == 0
     baseline = _report(tmp_path, "base", ".json")
-    changed = replica("console-moved")
+    changed = scenario_replica("console-moved")
     summary = tmp_path / "summary.md"
     result = _sweep(tmp_path, changed, "new", "--baseline", str(baseline), "--fail-on", "changed")
     assert result.returncode == 1, result.stderr
@@ -130,8 +103,8 @@ def test_run_with_baseline_reports_changes_and_fails_on_changed(replica, tmp_pat
     assert not summary.exists()
 
 
-def test_github_step_summary_is_appended(replica, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    flags = replica("observed")
+def test_github_step_summary_is_appended(scenario_replica: ScenarioReplica, tmp_path: Path) -> None:
+    flags = scenario_replica("observed")
     summary = tmp_path / "summary.md"
     summary.write_text("earlier step\n")
     cookies = tmp_path / "c.txt"
@@ -154,8 +127,8 @@ def test_github_step_summary_is_appended(replica, tmp_path: Path) -> None:  # ty
     assert "| `dashscope-intl.aliyuncs.com/api/v1/policies` | 404 |" in text
 
 
-def test_an_unexpected_outcome_exits_1_by_default(replica, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    flags = replica("quota-exhausted")
+def test_an_unexpected_outcome_exits_1_by_default(scenario_replica: ScenarioReplica, tmp_path: Path) -> None:
+    flags = scenario_replica("quota-exhausted")
     result = _sweep(tmp_path, flags, "q")
     # Under the default --fail-on unexpected, the anthropic probes' `expect: 200` now fails.
     assert result.returncode == 1, result.stdout + result.stderr
@@ -170,7 +143,9 @@ def test_reports_of_another_schema_version_fail_clearly(tmp_path: Path) -> None:
     assert "schema_version 0; this prober reads versions 1 and 2" in result.stderr
 
 
-def test_a_ticket_from_a_real_run_fits_reads_back_and_its_reproducers_work(replica, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_ticket_from_a_real_run_fits_reads_back_and_its_reproducers_work(
+    scenario_replica: ScenarioReplica, tmp_path: Path
+) -> None:
     """Issue 13 end to end: the INTL jar, the key and the console token against the replica; the ticket file is at
     most 65,536 characters, names the missing ticket cookie and the console-token route, and `prober render`
     reproduces it; curl runs the reproducers with `-b cookies.txt`, --connect-to and --cacert as the run did."""
@@ -181,7 +156,7 @@ def test_a_ticket_from_a_real_run_fits_reads_back_and_its_reproducers_work(repli
     from prober.report import curl, ticket
     from tests.test_ticket import check_gfm
 
-    flags = replica("observed")
+    flags = scenario_replica("observed")
     token = {"BAILIAN_CONSOLE_TOKEN": REPLICA_CONSOLE_TOKEN}
     result = _sweep(tmp_path, flags, "t", "--format", "md,json,ticket", "--fail-on", "none")
     assert result.returncode == 0, result.stderr

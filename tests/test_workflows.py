@@ -11,8 +11,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ import yaml
 
 from prober.demo import DEMO_KEY, INTL_PASSPORT_COOKIES
 from prober.report import Format, renderer
+from tests.conftest import ScenarioReplica
 from tests.test_compare import cn, intl
 from tests.test_exit_codes import _closed_port
 
@@ -228,41 +227,17 @@ class Runner:
         return Job(failed, steps, ran, "\n".join(log))
 
 
-@pytest.fixture
-def replica(tmp_path: Path) -> Iterator[Any]:
-    procs: list[subprocess.Popen[str]] = []
-
-    def start(scenario: str) -> str:
-        """A replica playing `scenario`; returns the flags `prober run` needs to reach it."""
-        directory = tmp_path / f"replica-{scenario}"
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "prober", "replica", "--port", "0", "--scenario", scenario, "--dir", str(directory)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
-        )
-        procs.append(proc)
-        assert proc.stdout is not None
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if match := re.search(r"--connect-to (\S+) --cacert (\S+)", proc.stdout.readline()):
-                return f"--connect-to {match.group(1)} --cacert {match.group(2)}"
-        raise AssertionError("the replica did not print its flags")
-
-    yield start
-    for proc in procs:
-        proc.terminate()
-        proc.communicate(timeout=10)
-
-
 @pytest.mark.timeout(300)
-def test_the_sweep_workflow_fails_once_on_a_change_then_is_green(replica: Any, tmp_path: Path) -> None:
+def test_the_sweep_workflow_fails_once_on_a_change_then_is_green(
+    scenario_replica: ScenarioReplica, tmp_path: Path
+) -> None:
     cookies = "".join(f".alibabacloud.com\tTRUE\t/\tTRUE\t0\t{n}\ttest-{n}-value\n" for n, _ in INTL_PASSPORT_COOKIES)
     # An unset secret arrives empty: the workflow must not hand prober an empty console token.
     secrets = {"DASHSCOPE_API_KEY": DEMO_KEY, "PROBER_COOKIES": cookies, "BAILIAN_CONSOLE_TOKEN": ""}
     runner = Runner(tmp_path / "runner", secrets, {})
-    observed, moved = replica("observed"), replica("console-moved")
+    observed, moved = (
+        "--connect-to {} --cacert {}".format(*scenario_replica(name)) for name in ("observed", "console-moved")
+    )
 
     runner.variables["PROBER_FLAGS"] = observed
     first = runner.run(101)
