@@ -8,8 +8,6 @@ from __future__ import annotations
 import asyncio
 import ssl
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 
 import aiohttp
@@ -36,7 +34,7 @@ from prober.model import Auth, Hop, Outcome, OutcomeClass, Probe
 from prober.proxies import Proxies
 from prober.redact import Redactor, Secret
 from prober.request import Guard
-from prober.timing import HopClock, Stopwatch, clocked
+from prober.timing import Clocked, HopClock, Stopwatch
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,12 +150,14 @@ class Context:
         object.__setattr__(self, "keep", Keep(self.redactor))
 
 
-async def run(ctx: Context, probe: Probe, guard: Guard = _NOTHING_CAPTURED) -> tuple[Outcome, dict[str, capture.Value]]:
+async def run(
+    ctx: Context, probe: Probe, guard: Guard = _NOTHING_CAPTURED, parsed: URL | str | None = None
+) -> tuple[Outcome, dict[str, capture.Value]]:
     """Make the probe's request, follow redirects hop by hop, and return its outcome and the values it
     captured. Never raises Exception. The runner has already checked `skip_reason`; `guard` holds the scopes of
-    the captured credentials filled into the probe."""
+    the captured credentials filled into the probe; `parsed` is `request.parse(probe.url)` when the caller has it."""
     settings = ctx.settings
-    first = request.parse(probe.url)  # the URL, or why it is not sent
+    first = request.parse(probe.url) if parsed is None else parsed  # the URL, or why it is not sent
     if isinstance(first, str):
         return _not_sent(ctx, probe, first), {}
     refused = guard.refusal(first)
@@ -208,7 +208,8 @@ async def _exchange(
                     # slow host is queueing, not the endpoint's time.
                     progress.watch.start()
                     deadline.reschedule(asyncio.get_running_loop().time() + settings.timeout)
-                async with _sent(ctx, probe, guard, first, attempt, keep, progress.watch) as (response, hop):
+                response, hop = await _send(ctx, probe, guard, first, attempt, keep, progress.watch)
+                async with response:
                     answer = exchange.Answer(
                         response.status, response.headers.get("Location"), response.headers.get("Retry-After")
                     )
@@ -235,8 +236,7 @@ def _left(deadline: asyncio.Timeout) -> float | None:
     return None if when is None else when - asyncio.get_running_loop().time()
 
 
-@asynccontextmanager
-async def _sent(
+async def _send(
     ctx: Context,
     probe: Probe,
     guard: Guard,
@@ -244,9 +244,9 @@ async def _sent(
     attempt: exchange.Attempt,
     keep: Keep,
     stopwatch: Stopwatch,
-) -> AsyncIterator[tuple[aiohttp.ClientResponse, Hop]]:
-    """Send one hop of `attempt` and hold its answer open (for the body) as the response and its Hop, server text
-    kept; the hop's DNS and connect times go into `stopwatch` whatever happens."""
+) -> tuple[aiohttp.ClientResponse, Hop]:
+    """Send one hop of `attempt`: its answer, open for the body (the caller closes it), and its Hop with the server
+    text kept. The hop's DNS and connect times go into `stopwatch` whatever happens."""
     url = attempt.url
     built = request.build(probe, guard, url, first, attempt.body, ctx.creds, ctx.settings.allow_insecure)
     headers = built.headers
@@ -254,35 +254,39 @@ async def _sent(
         headers.setdefault("Content-Type", probe.body.kind.content_type)
     clock = HopClock()
     sent = time.perf_counter()
-    try:
-        with clocked(clock):
-            async with ctx.session.request(
+    with Clocked(clock):
+        try:
+            response = await ctx.session.request(
                 attempt.method,
                 url,
                 headers=headers,
                 data=built.body,
                 allow_redirects=False,
                 proxy=ctx.proxies.for_url(url.scheme, url.host or ""),
-            ) as response:
-                stopwatch.answered(sent, clock)
-                hop = Hop(
-                    method=attempt.method,
-                    url=keep.line(str(url), inert.URL_CAP),
-                    status=response.status,
-                    reason=keep.line(response.reason or ""),
-                    location=keep.optional(response.headers.get("Location"), inert.URL_CAP),
-                    cookies_sent=tuple(c.name for c in built.cookies),
-                    key_sent=built.key_sent,
-                    cookies_set=tuple(sorted({keep.line(n, inert.NAME_CAP) for n in response.cookies})),
-                    sent=built.sent,
-                    withheld=built.withheld,
-                    # Issue 15: every header but the hop-by-hop ones, cookie values left out, then kept like all
-                    # server text (scrubbed, inert, capped): what `prober replica --from` serves again.
-                    headers=keep.pairs(recording.kept_headers(response.headers.items())),
-                )
-                yield response, hop
-    finally:
-        stopwatch.add(clock)
+            )
+        finally:
+            stopwatch.add(clock)
+    try:
+        stopwatch.answered(sent, clock)
+        hop = Hop(
+            method=attempt.method,
+            url=keep.line(str(url), inert.URL_CAP),
+            status=response.status,
+            reason=keep.line(response.reason or ""),
+            location=keep.optional(response.headers.get("Location"), inert.URL_CAP),
+            cookies_sent=tuple(c.name for c in built.cookies),
+            key_sent=built.key_sent,
+            cookies_set=tuple(sorted({keep.line(n, inert.NAME_CAP) for n in response.cookies})),
+            sent=built.sent,
+            withheld=built.withheld,
+            # Issue 15: every header but the hop-by-hop ones, cookie values left out, then kept like all server
+            # text (scrubbed, inert, capped): what `prober replica --from` serves again.
+            headers=keep.pairs(recording.kept_headers(response.headers.items())),
+        )
+    except BaseException:
+        response.release()
+        raise
+    return response, hop
 
 
 def _redirect_loop(probe: Probe, progress: _Progress, settings: Settings) -> Outcome:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
+from yarl import URL
 
 from prober import capture, probe, request, routing
 from prober.credentials import Credentials
@@ -129,7 +130,10 @@ class Feed:
         self._room = room
         self._probes = tuple(probes)
         position = {p.id: i for i, p in enumerate(probes)}
-        self._origin = {p.id: _first_origin(p) for p in probes}
+        # Each probe's URL as the probe will read it (request.parse), until the probe is taken: its origin says
+        # which host's slots it needs, and the probe need not parse it again.
+        self._first = {p.id: request.parse(p.url) for p in probes}
+        self._origin = {pid: _origin(first) for pid, first in self._first.items()}
         self._unmet = {p.id: sum(1 for n in set(p.needs) if n in position) for p in probes}
         self._dependants: dict[str, list[Probe]] = {}
         for p in probes:
@@ -159,8 +163,9 @@ class Feed:
         if queue[0][0] == rank:  # a new head for its origin
             heapq.heappush(self._heads, (rank, origin))
 
-    def take(self) -> Probe | None:
-        """The first ready probe whose origin has room; None when none can start now."""
+    def take(self) -> tuple[Probe, URL | str] | None:
+        """The first ready probe whose origin has room, with its URL as request.parse read it (or why it is not
+        sent); None when none can start now."""
         full: list[tuple[Rank, str]] = []  # origins without room: offered again after this take
         found = None
         while self._heads and found is None:
@@ -178,14 +183,15 @@ class Feed:
             heapq.heappush(self._heads, entry)
         if found is not None:
             self._running += 1
-        elif not self._running and not self._heads and self.left:
+            return found, self._first.pop(found.id)
+        if not self._running and not self._heads and self.left:
             # Nothing in flight, nothing ready, probes left: they wait on one another (a cycle of needs the
             # catalogue check would refuse). They start as they are, and say which needed value was missing.
             for p in [p for p in self._probes if self._unmet[p.id]]:
                 self._unmet[p.id] = 0
                 self._ready(p)
             return self.take()
-        return found
+        return None
 
     def done(self, probe: Probe) -> None:
         """`probe` ended: the probes that needed only it are ready."""
@@ -223,9 +229,8 @@ def _chains(probes: Sequence[Probe], dependants: dict[str, list[Probe]]) -> dict
     return found
 
 
-def _first_origin(p: Probe) -> str:
-    first = request.parse(p.url)  # as the probe will read it
-    return "" if isinstance(first, str) else request.origin(first)  # "": it ends at once, any queue will do
+def _origin(first: URL | str) -> str:
+    return "" if isinstance(first, str) else request.origin(first)  # "": it is not sent, any queue will do
 
 
 async def run(
@@ -268,26 +273,28 @@ async def run(
         results: dict[str, Outcome] = {}
         captured: dict[str, dict[str, capture.Value]] = {}
 
-        async def outcome_of(p: Probe) -> Outcome:
+        async def outcome_of(p: Probe, first: URL | str) -> Outcome:
             # A probe's own reason to skip (no jar, not --billable) says more than its needs' reasons.
             own = probe.skip_reason(p, creds, options.settings)
             filled, guard, missing = (p, Guard(), own) if own is not None else _inputs(p, captured, results)
             if missing is not None:
                 return Outcome(probe_id=p.id, klass=OutcomeClass.SKIPPED, explanation=missing)
-            outcome, values = await probe.run(ctx, filled, guard)
+            # A probe filled from captures has another URL, which the probe reads afresh.
+            outcome, values = await probe.run(ctx, filled, guard, first if filled is p else None)
             if values:
                 captured[p.id] = values
             return outcome
 
         async def worker() -> None:
             while feed.left:
-                p = feed.take()
-                if p is None:
+                taken = feed.take()
+                if taken is None:
                     changed.clear()
                     await changed.wait()
                     continue
+                p, first = taken
                 try:
-                    outcome = await outcome_of(p)
+                    outcome = await outcome_of(p, first)
                 finally:
                     feed.done(p)
                     changed.set()

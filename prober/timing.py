@@ -7,8 +7,6 @@ import contextvars
 import socket
 import time
 import weakref
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,14 +74,21 @@ class Stopwatch:
 _CURRENT: contextvars.ContextVar[HopClock | None] = contextvars.ContextVar("prober_hop_clock", default=None)
 
 
-@contextmanager
-def clocked(clock: HopClock) -> Iterator[HopClock]:
-    """Make `clock` the one the connector and resolver fill for requests sent inside this block (in this task)."""
-    token = _CURRENT.set(clock)
-    try:
-        yield clock
-    finally:
-        _CURRENT.reset(token)
+class Clocked:
+    """Make `clock` the one the connector and resolver fill for requests sent inside this block (in this task).
+    A plain context manager: one is entered for every request of a sweep."""
+
+    __slots__ = ("_clock", "_token")
+
+    def __init__(self, clock: HopClock) -> None:
+        self._clock = clock
+
+    def __enter__(self) -> HopClock:
+        self._token = _CURRENT.set(self._clock)
+        return self._clock
+
+    def __exit__(self, *_exc: object) -> None:
+        _CURRENT.reset(self._token)
 
 
 def format_peer(peer: Any) -> str | None:

@@ -20,7 +20,7 @@ from prober.credentials import Credentials
 from prober.model import Auth, KeyStyle, Outcome, OutcomeClass, Probe, Tags
 from prober.probe import Settings
 from prober.redact import Redactor, Secret
-from prober.request import origin
+from prober.request import origin, parse
 from prober.runner import Feed, Options, run
 from tests.conftest import CANARY_COOKIE, CANARY_KEY, Server
 
@@ -357,8 +357,10 @@ class _Slots:
     def room(self, origin: str) -> bool:
         return self.busy.get(origin, 0) < self.per_host
 
-    def start(self, p: Probe | None) -> Probe:
-        assert p is not None
+    def start(self, taken: tuple[Probe, URL | str] | None) -> Probe:
+        assert taken is not None
+        p, first = taken
+        assert first == parse(p.url)  # handed over as the probe would read it, not parsed again
         host = origin(URL(p.url))
         assert self.room(host)  # the feed handed out a probe whose host had no room
         self.busy[host] = self.busy.get(host, 0) + 1
