@@ -1,5 +1,5 @@
 """`python -m prober`."""
 
-from prober.cli import main
+from prober.cli import entry
 
-main()
+entry()

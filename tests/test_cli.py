@@ -338,3 +338,25 @@ def test_reports_are_stable_apart_from_times_ports_and_ids(tmp_path: Path) -> No
         return [re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", line) for line in lines if not volatile.search(line)]
 
     assert stable(first / "demo.md") == stable(second / "demo.md")
+
+
+def test_the_command_ends_with_all_its_output_and_its_exit_code(tmp_path: Path) -> None:
+    """`prober` ends its process without taking its heap apart (cli.entry): what it printed must still arrive
+    whole through a pipe, and its exit code must be main()'s."""
+    lines = ["version: 1", "probes:"]
+    lines += [
+        f'  - {{id: p{n:04d}, description: d, url: "https://x.test/{n}", auth: none, '
+        f"tags: {{region: intl, surface: api, cost: free}}, source: s}}"
+        for n in range(3000)
+    ]
+    catalogue = tmp_path / "big.yaml"
+    catalogue.write_text("\n".join(lines) + "\n")
+    listed = prober("list", str(catalogue))
+    assert listed.returncode == 0, listed.stderr
+    assert [line for line in listed.stdout.splitlines() if line.startswith("# p")] == [
+        f"# p{n:04d} · auth none · tags region=intl surface=api cost=free" for n in range(3000)
+    ]
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("version: 1\nprobes: [{id: x}]\n")
+    checked = prober("check", str(broken))
+    assert checked.returncode == 2 and "x" in checked.stderr
