@@ -57,7 +57,10 @@ class Keep:
         return inert.block(self._scrubbed(text, limit), limit)
 
     def pairs(self, pairs: Pairs) -> Pairs:
-        return tuple((self.line(k, inert.NAME_CAP), self.line(v)) for k, v in pairs)
+        if not pairs:
+            return ()
+        line = self.line
+        return tuple([(line(k, inert.NAME_CAP), line(v)) for k, v in pairs])
 
     def vendor(self, error: VendorError | None) -> VendorError | None:
         if error is None:

@@ -43,6 +43,7 @@ class Limiter:
         self._rate = RateGate(rate) if rate else None
         self._host_rate = host_rate
         self._host_gates: dict[str, RateGate] = {}
+        self._gated = self._rate is not None or bool(host_rate)  # without rates, a slot is only the two semaphores
 
     def slot(self, origin: str) -> Slot:
         """`async with limiter.slot(origin):` one request to `origin`."""
@@ -92,6 +93,8 @@ class Slot:
         except BaseException:
             limiter._release(self._host, global_too=False)
             raise
+        if not limiter._gated:
+            return
         try:
             await limiter._gates(self._origin)
         except BaseException:
