@@ -5,7 +5,8 @@
 
 Every figure is a whole process as a user runs it (interpreter start-up and report writing included), measured in a
 subprocess so its peak RSS is its own (/usr/bin/time). The machines are shared and noisy, so each figure is reported
-as a ratio to a reference measured in the same run, and repeated runs give the median.
+as a ratio to a reference measured in the same run, and repeated runs give the median. Where valgrind is installed,
+P2 is also counted in instructions per probe (bench/instructions.py), which the machine's load does not move.
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ class Sizes:
     bodies: int
 
 
-FULL = Sizes(repeats=3, startup_runs=9, p2=5000, scaling=(100, 1000, 10000), bodies=1000)
+FULL = Sizes(repeats=5, startup_runs=9, p2=5000, scaling=(100, 1000, 10000), bodies=1000)
 QUICK = Sizes(repeats=1, startup_runs=3, p2=500, scaling=(100, 300, 1000), bodies=100)
 
 
@@ -447,11 +448,13 @@ def p2(tmp: Path, sizes: Sizes, connect_to: str, cacert: str) -> tuple[list[Row]
         raise SystemExit(f"P2: the aiohttp loop answered {runs['aiohttp'][0].stdout!r}, not {count}")
     wall = {name: statistics.median(r.wall for r in rs) for name, rs in runs.items()}
     cpu = {name: statistics.median(r.cpu for r in rs) for name, rs in runs.items()}
+    # Each round's own ratio: how far the machine's load moved the figure during this run.
+    rounds = sorted(p.wall / a.wall for p, a in zip(runs["prober"], runs["aiohttp"], strict=True))
     rss = {name: max(r.rss_mb for r in rs) for name, rs in runs.items()}
     what = f"{count} GETs, 4 hosts, {CONCURRENCY} in flight"
     rows = [
         Row(
-            f"P2 prober run, md+json ({what})",
+            f"P2 prober run, md+json ({what}; each round's ratio {rounds[0]:.2f} to {rounds[-1]:.2f})",
             f"{wall['prober']:.2f} s",
             f"aiohttp loop {wall['aiohttp']:.2f} s",
             _ratio(wall["prober"], wall["aiohttp"]),
@@ -655,6 +658,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke check of the bench itself")
     parser.add_argument("--no-write", action="store_true", help="print the table; leave bench/RESULTS.md alone")
     args = parser.parse_args()
+    import instructions  # bench/instructions.py: P2 in instructions per probe (it imports this module's helpers)
     import jar  # bench/jar.py: the 3,000-cookie jar figure (it imports this module's helpers)
 
     sizes = QUICK if args.quick else FULL
@@ -675,6 +679,9 @@ def main() -> None:
             print("P2 throughput ...", file=sys.stderr)
             p2_rows, p2_rss = p2(tmp, sizes, connect_to, cacert)
             rows += p2_rows
+            if instructions.VALGRIND and not args.quick:
+                print("P2 in instructions (valgrind) ...", file=sys.stderr)
+                rows += instructions.rows(tmp, connect_to, cacert)
             print("scaling ...", file=sys.stderr)
             scale_rows, scale_runs = scaling(tmp, sizes, connect_to, cacert)
             print("jar of 3,000 cookies ...", file=sys.stderr)
