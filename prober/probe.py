@@ -145,9 +145,13 @@ class Context:
     redactor: Redactor
     proxies: Proxies
     keep: Keep = field(init=False)
+    limits: exchange.Limits = field(init=False)  # the settings the next-request policy reads
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "keep", Keep(self.redactor))
+        settings = self.settings
+        limits = exchange.Limits(settings.max_redirects, settings.max_wait, settings.max_retries)
+        object.__setattr__(self, "limits", limits)
 
 
 async def run(
@@ -195,7 +199,7 @@ async def _exchange(
     settings = ctx.settings
     keep = ctx.keep
     attempt = exchange.Attempt(probe.method, first, probe.body.text.encode() if probe.body is not None else None)
-    limits = exchange.Limits(settings.max_redirects, settings.max_wait, settings.max_retries)
+    limits = ctx.limits
     wait = 0.0
     async with asyncio.timeout(None) as deadline:
         while True:
