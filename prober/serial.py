@@ -54,6 +54,8 @@ def _unpairs(data: Any) -> tuple[tuple[str, str], ...]:
 
 
 def dump_probe(p: Probe) -> dict[str, Any]:
+    """The probe's entry of a result. The JSON report writes the same text without this dict (prober.report.json
+    `encode_result`): a field added here goes there too (tests/test_report_cost.py compares them)."""
     return {
         "id": p.id,
         "description": p.description,
@@ -64,15 +66,15 @@ def dump_probe(p: Probe) -> dict[str, Any]:
         "auth": p.auth.value,
         "key_style": p.key_style.value if p.key_style else None,
         # An untagged probe is written "" as before (None in the model): reports stay comparable across versions.
-        "tags": _dump_tags(p.tags),
-        "expect": _dump_expect(p.expect) if p.expect else None,
+        "tags": dump_tags(p.tags),
+        "expect": dump_expect(p.expect) if p.expect else None,
         "source": p.source,
         "captures": [{"name": c.name, "source": c.source.value, "arg": c.arg} for c in p.captures],
         "needs": list(p.needs),
     }
 
 
-def _dump_tags(tags: Tags) -> dict[str, Any]:
+def dump_tags(tags: Tags) -> dict[str, Any]:
     found: dict[str, Any] = {"region": tags.region or "", "surface": tags.surface or "", "cost": tags.cost}
     if tags.extra:
         found.update(tags.extra)  # as `**dict(extra)` did: a repeated name keeps its first place, its last value
@@ -108,6 +110,7 @@ def load_probe(d: dict[str, Any]) -> Probe:
 
 
 def dump_outcome(o: Outcome) -> dict[str, Any]:
+    """The outcome's entry of a result; as for `dump_probe`, prober.report.json writes the same text directly."""
     found: dict[str, Any] = {
         "class": o.klass.value,
         "explanation": o.explanation,
@@ -134,31 +137,22 @@ def dump_outcome(o: Outcome) -> dict[str, Any]:
         "body_excerpt": o.body_excerpt,
         "body_bytes": o.body_bytes,
         "body_truncated": o.body_truncated,
-        "vendor_error": (
-            {
-                "shape": o.vendor_error.shape,
-                "code": o.vendor_error.code,
-                "message": o.vendor_error.message,
-                "request_id": o.vendor_error.request_id,
-            }
-            if o.vendor_error
-            else None
-        ),
-        "quota": (
-            {
-                "plan": o.quota.plan,
-                "status": o.quota.status,
-                "windows": [_dump_window(w) for w in o.quota.windows],
-            }
-            if o.quota
-            else None
-        ),
+        "vendor_error": dump_vendor_error(o.vendor_error) if o.vendor_error else None,
+        "quota": dump_quota(o.quota) if o.quota else None,
         "error": o.error,
         "captured": list(o.captured),
     }
     if o.checked_headers:  # last, and only when there are any
         found["checked_headers"] = _pairs(o.checked_headers)
     return found
+
+
+def dump_vendor_error(v: VendorError) -> dict[str, Any]:
+    return {"shape": v.shape, "code": v.code, "message": v.message, "request_id": v.request_id}
+
+
+def dump_quota(q: Quota) -> dict[str, Any]:
+    return {"plan": q.plan, "status": q.status, "windows": [_dump_window(w) for w in q.windows]}
 
 
 def _dump_hop(h: Hop) -> dict[str, Any]:
@@ -193,7 +187,7 @@ def _dump_window(w: QuotaWindow) -> dict[str, Any]:
     return found
 
 
-def _dump_expect(e: Expect) -> dict[str, Any]:
+def dump_expect(e: Expect) -> dict[str, Any]:
     """`status` and `class` always, as reports before issue 12 wrote them; the newer matchers only when given."""
     found: dict[str, Any] = {"status": list(e.statuses), "class": e.klass.value if e.klass else None}
     if e.vendor_code is not None:
@@ -351,7 +345,12 @@ def dump_findings(sweep: Sweep) -> list[dict[str, Any]]:
 def dump_results(sweep: Sweep) -> Iterator[dict[str, Any]]:
     """The `results` entries one at a time, so a large report never has to exist as one structure."""
     for p, o in zip(sweep.probes, sweep.outcomes, strict=True):
-        yield {"probe": dump_probe(p), "outcome": dump_outcome(o)}
+        yield dump_result(p, o)
+
+
+def dump_result(p: Probe, o: Outcome) -> dict[str, Any]:
+    """One entry of `results`: a probe and its outcome."""
+    return {"probe": dump_probe(p), "outcome": dump_outcome(o)}
 
 
 def dump(sweep: Sweep) -> dict[str, Any]:

@@ -25,7 +25,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from prober import capture, findings, inert, store
+from prober import capture, findings, inert, serial, store
+from prober.model import Body, BodyKind, Probe
 from prober.report import Format, curl, markdown, terminal, text
 from prober.report import json as report_json
 from prober.report.found import findings_of
@@ -51,7 +52,14 @@ def _calls_and_texts(work: Callable[[], object], counted: dict[str, CodeType]) -
 
 @pytest.fixture
 def cold_caches() -> Iterator[None]:
-    caches = (text._code_cached, text._prose_cached, text._token_cached, markdown._status)
+    caches = (
+        text._code_cached,
+        text._prose_cached,
+        text._token_cached,
+        markdown._status,
+        markdown._auth_and_tags,
+        markdown._class_line,
+    )
     for cache in caches:
         cache.cache_clear()
     yield
@@ -73,7 +81,7 @@ def test_markdown_escapes_each_distinct_text_once() -> None:
     )
     for helper in ("prose", "code"):
         asked, worked = seen[helper], seen[f"{helper} work"]
-        assert len(asked) > 2 * len(set(asked)), "the sweep should repeat text for this test to mean anything"
+        assert len(asked) > len(set(asked)), "the sweep should repeat text for this test to mean anything"
         # Plain text (printable ASCII: one word for `prose`, one without a backtick for `code`) takes a short way
         # that does no escaping work at all (the property tests below show it gives the same text).
         hard = {t for t in asked if not (text.plain_code(t) if helper == "code" else _one_word(t))}
@@ -105,6 +113,27 @@ def test_plain_text_and_plain_urls_take_the_short_way() -> None:
     assert not urls & set(seen["code work"]), "a plain URL went through the escaping"
     assert not {f"GET {u}" for u in urls} & set(seen["code work"])
     assert seen["urlsplit"] == [], "the Endpoint cell of a plain URL should not need urlsplit"
+
+
+def test_a_probe_id_is_worked_out_once_per_report() -> None:
+    """An id is shown in the results table (where endpoints read the same) and heads its section: one `prose`."""
+    sweep = _report_sweep(50)  # one endpoint for every probe: the table shows each id
+    rendered: list[str] = []
+    seen = _calls_and_texts(lambda: rendered.append(markdown.render(sweep)), {"token": text._token.__code__})
+    ids = [p.id for p in sweep.probes]
+    wanted = frozenset(ids)
+    assert [t for t in seen["token"] if t in wanted] == ids
+    for i in ids:
+        assert rendered[0].count(f"`{i}`") == 2  # in the table and in the heading
+
+
+def test_json_results_build_no_dicts() -> None:
+    """The results are written as text straight from the model (report_json.encode_result), not as serial's dicts
+    walked by the encoder; tests/test_report_json.py shows the text is the same."""
+    sweep = _report_sweep(50)
+    counted = {"dump_probe": serial.dump_probe.__code__, "dump_outcome": serial.dump_outcome.__code__}
+    seen = _calls_and_texts(lambda: report_json.render(sweep), counted)
+    assert seen == {"dump_probe": [], "dump_outcome": []}
 
 
 def test_json_results_reuse_one_encoder() -> None:
@@ -207,6 +236,27 @@ def test_the_short_way_of_prose_is_the_full_work(value: str, start: bool) -> Non
     full = " ".join(text._token(token, start and n == 0) for n, token in enumerate(tokens))
     assert text.prose(value, start) == full
     assert text._prose(value, start) == full
+    if not start:
+        assert text.prose_once(value) == full
+
+
+def _fence_full(value: str, info: str) -> list[str]:
+    block = inert.block(value, sys.maxsize)
+    marker = "```"
+    while marker in block:
+        marker += "`"
+    return [f"{marker}{info}", block, marker]
+
+
+_LINES = st.lists(_TEXT | st.sampled_from(["\n", "\r\n", "\n\n", "```", "\t"]), max_size=8).map("".join)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(_LINES)
+def test_the_short_way_of_a_fence_is_the_full_work(value: str) -> None:
+    assert text.fence(value, "sh") == _fence_full(value, "sh")
+    if text.plain_block(value):
+        assert inert.block(value, sys.maxsize) == value
 
 
 _URL = st.tuples(
@@ -246,6 +296,22 @@ def _arg_full(value: str) -> str:
 @given(_TEXT | _URL)
 def test_the_short_way_of_a_curl_argument_is_the_full_work(value: str) -> None:
     assert curl._arg(value) == _arg_full(value)
+
+
+_PLACEHOLDER_TEXT = _TEXT | _URL | st.sampled_from(["{{ a }}", "x{{b?}}y", "%7B%7Bc%7D%7D", "%7b%7b+d+%7d%7d", "{"])
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    _PLACEHOLDER_TEXT,
+    st.lists(st.tuples(_PLACEHOLDER_TEXT, _PLACEHOLDER_TEXT), max_size=3),
+    st.none() | st.builds(Body, st.sampled_from(list(BodyKind)), _PLACEHOLDER_TEXT),
+)
+def test_the_short_way_of_a_probes_placeholders_is_the_full_search(
+    url: str, headers: list[tuple[str, str]], body: Body | None
+) -> None:
+    probe = Probe("p", "d", "POST", url, headers=tuple(headers), body=body)
+    assert curl._placeholders(probe) == capture.placeholders(probe)
 
 
 _JSON = st.recursive(

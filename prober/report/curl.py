@@ -66,12 +66,21 @@ def reproducer(probe: Probe, outcome: Outcome, how: Reach) -> str:
         )
     if how.cacert:
         notes.append(f"# {CA_BUNDLE}: the CA bundle the run trusted (--cacert)")
-    captured = capture.placeholders(probe)
+    captured = _placeholders(probe)
     if captured:
         needs = " or ".join(inert.line(n, inert.NAME_CAP) for n in probe.needs) or "the probes it needs"
         shown = ", ".join("${" + inert.line(n, inert.NAME_CAP).upper() + "}" for n in captured)
         notes.append(f"# {shown}: captured by {needs} in the same run (see their sections)")
     return "\n".join([*notes, _command(probe, how, jar=True)])
+
+
+def _placeholders(probe: Probe) -> list[str]:
+    """`capture.placeholders(probe)`. A placeholder needs a `{` in the URL, a header value or the body (where an
+    encoded one is looked for too): a probe with neither a body nor a `{` has none, which the searches would only
+    confirm (tests/test_report_cost.py checks it is the same)."""
+    if probe.body is None and "{" not in probe.url and not any("{" in value for _, value in probe.headers):
+        return []
+    return capture.placeholders(probe)
 
 
 @functools.lru_cache(maxsize=8)  # a report's thousands of commands share the run's one Reach

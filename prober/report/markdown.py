@@ -16,10 +16,22 @@ from urllib.parse import urlsplit
 from prober import findings as findings_mod
 from prober import inert, ratelimit, urls
 from prober import quota as quota_mod
-from prober.model import Auth, Outcome, OutcomeClass, Probe, QuotaWindow, Shape, Sweep
+from prober.model import (
+    Auth,
+    Cost,
+    KeyStyle,
+    Outcome,
+    OutcomeClass,
+    Probe,
+    QuotaWindow,
+    Region,
+    Shape,
+    Surface,
+    Sweep,
+)
 from prober.report import changes, curl
 from prober.report.found import findings_of
-from prober.report.text import _CACHE_SIZE, _CACHE_TEXT
+from prober.report.text import _CACHE_SIZE, _CACHE_TEXT, prose_once
 from prober.report.text import cell as _cell
 from prober.report.text import code as _code
 from prober.report.text import fence as _fence
@@ -52,20 +64,29 @@ def _shown(probe: Probe) -> str:
     return text if probe.method == "GET" else f"{probe.method} {text}"
 
 
-def endpoints(probes: Sequence[Probe]) -> list[str]:
+def shown_ids(probes: Sequence[Probe]) -> list[str]:
+    """Each probe's id as the report shows it (`prose`), worked out once for the results table and the sections:
+    an id is text a report meets once, so it would only pass through `prose`'s caches."""
+    return [prose_once(p.id) for p in probes]
+
+
+def endpoints(probes: Sequence[Probe], ids: Sequence[str] | None = None) -> list[str]:
     """The Endpoint cell of each probe. Where several would read the same, the key style tells them apart
-    (the same call with the key in each header), else the probe id does."""
+    (the same call with the key in each header), else the probe id does (`ids`: `shown_ids(probes)`, if known)."""
     shown = [_shown(p) for p in probes]
     count = Counter(shown)
     styled = Counter(
         (text, p.key_style) for text, p in zip(shown, probes, strict=True) if p.auth is Auth.KEY and p.key_style
     )
     cells = []
-    for text, p in zip(shown, probes, strict=True):
+    for n, (text, p) in enumerate(zip(shown, probes, strict=True)):
         cell = _code(text)
         if count[text] > 1:
             by_style = p.auth is Auth.KEY and p.key_style is not None and styled[(text, p.key_style)] == 1
-            cell += f" ({p.key_style.value})" if by_style and p.key_style is not None else f" ({_prose(p.id)})"
+            if by_style and p.key_style is not None:
+                cell += f" ({p.key_style.value})"
+            else:
+                cell += f" ({_prose(p.id) if ids is None else ids[n]})"
         cells.append(_cell(cell))
     return cells
 
@@ -201,28 +222,42 @@ def _summary(sweep: Sweep) -> list[str]:
     return lines
 
 
-def _table(sweep: Sweep) -> list[str]:
+def _table(sweep: Sweep, ids: Sequence[str] | None) -> list[str]:
     lines = ["## Results", "", "| Endpoint | Result |", "|---|---|"]
-    cells = endpoints(sweep.probes)
+    cells = endpoints(sweep.probes, ids)
     lines += [f"| {cell} | {result(o)} |" for cell, o in zip(cells, sweep.outcomes, strict=True)]
     return lines
 
 
 def section(
-    probe: Probe, outcome: Outcome, how: curl.Reach | None = None, body_limit: int | None = None, brief: bool = False
+    probe: Probe,
+    outcome: Outcome,
+    how: curl.Reach | None = None,
+    body_limit: int | None = None,
+    brief: bool = False,
+    shown_id: str | None = None,
 ) -> list[str]:
     """One probe's section. `how`: the run's reach, for the reproducer of layout 2 (None: layout 1's bare command);
     `body_limit`: cap the body excerpt; `brief` (the ticket's details): no heading, description, source, content
-    type, remote address, timings or final URL (the hops show it)."""
-    tags = _prose(f"{probe.tags.region or ''}, {probe.tags.surface or ''}, {probe.tags.cost}")
-    auth = probe.auth.value + (f" ({probe.key_style.value})" if probe.key_style else "")
-    lines = [] if brief else [f"### {_prose(probe.id)}", "", _prose(probe.description, start=True), ""]
+    type, remote address, timings or final URL (the hops show it); `shown_id`: the probe's from `shown_ids`."""
+    tags = probe.tags
+    credentials = _auth_and_tags(probe.auth, probe.key_style, tags.region, tags.surface, tags.cost)
+    if not brief:
+        heading = _prose(probe.id) if shown_id is None else shown_id
+        lines = [f"### {heading}", "", _prose(probe.description, start=True), ""]
+    else:
+        lines = []
     # Brief: the URL is in the first hop and the reproducer.
     request = "" if brief and outcome.hops else f"{_code(f'{probe.method} {probe.url}')} · "
-    lines.append(f"- Request: {request}auth {auth} · tags {tags}")
+    lines.append(f"- Request: {request}{credentials}")
     if not brief:
         lines.append(f"- Source: {_prose(probe.source)}")
-    lines.append(f"- Class: {_code(outcome.klass.value)}: {_prose(outcome.explanation)}")
+    explanation = outcome.explanation
+    lines.append(
+        _class_line(outcome.klass, explanation)
+        if len(explanation) <= _CACHE_TEXT
+        else _class_line_work(outcome.klass, explanation)
+    )
     if outcome.expected is not None:
         reason = _prose(outcome.unexpected_reason or "")
         lines.append(f"- Expected: {'yes' if outcome.expected else f'no, {reason}'}")
@@ -262,6 +297,7 @@ def section(
             "| # | Request | Status | Location | Cookies sent | Key sent |",
             "|---|---|---|---|---|---|",
         ]
+        notes = []  # what else carried credentials, and what a hop to another origin (or to http) did not get
         for n, h in enumerate(outcome.hops, start=1):
             cookies = _cell(", ".join([_code(name) for name in h.cookies_sent])) if h.cookies_sent else "none"
             status = _status(h.status, h.reason) if len(h.reason) <= _CACHE_TEXT else _status_work(h.status, h.reason)
@@ -272,9 +308,6 @@ def section(
                 f"| {_cell(_code(h.location)) if h.location else ''} | {cookies} "
                 f"| {'yes' if h.key_sent else 'no'} |"
             )
-        # What else carried credentials, and what a hop to another origin (or to http) did not get.
-        notes = []
-        for n, h in enumerate(outcome.hops, start=1):
             if h.sent:
                 notes.append(f"- Hop {n}: sent {', '.join([_code(name) for name in h.sent])}")
             if h.withheld:
@@ -301,6 +334,28 @@ def section(
     return lines
 
 
+# Lines and cells of a section made of text a sweep repeats in every section (the class and its explanation, the
+# credentials and tags, a hop's status): each is worked out once, in caches bounded as prober.report.text's.
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def _auth_and_tags(
+    auth: Auth, key_style: KeyStyle | None, region: Region | None, surface: Surface | None, cost: Cost
+) -> str:
+    """`auth key (bearer) · tags intl, api, free`: words of the model's vocabularies."""
+    style = f" ({key_style.value})" if key_style else ""
+    tags = _prose(f"{region or ''}, {surface or ''}, {cost}")
+    return f"auth {auth.value}{style} · tags {tags}"
+
+
+def _class_line_work(klass: OutcomeClass, explanation: str) -> str:
+    """`- Class: `not_found`: 404: no such endpoint on this host`."""
+    return f"- Class: {_code(klass.value)}: {_prose(explanation)}"
+
+
+_class_line = functools.lru_cache(maxsize=_CACHE_SIZE)(_class_line_work)
+
+
 def _status_work(status: int, reason: str) -> str:
     """A hop's Status cell: the code and the reason phrase, which a sweep repeats in every section."""
     return _cell(f"{status} {_prose(reason)}".rstrip())
@@ -325,12 +380,12 @@ def _window(w: QuotaWindow) -> str:
     return f"{used}, resets {_code(w.resets_at) if w.resets_at else 'unknown'}"
 
 
-def _overview(sweep: Sweep) -> list[str]:
+def _overview(sweep: Sweep, ids: Sequence[str] | None = None) -> list[str]:
     """Summary, changes since the baseline, and the results table."""
     lines = _summary(sweep) + [""]
     if sweep.baseline is not None:
         lines += changes.markdown(sweep.baseline).splitlines() + [""]
-    return lines + _table(sweep) + [""]
+    return lines + _table(sweep, ids) + [""]
 
 
 def summary(sweep: Sweep) -> str:
@@ -342,11 +397,13 @@ def chunks(sweep: Sweep) -> Iterator[str]:
     """The report in pieces, to be written one after another: the head (findings, environment, overview), then
     one piece per probe section, so a large report is never held as one string when it is written to a file."""
     old = sweep.layout < 2
-    head = ["# prober report", "", *([] if old else _findings(sweep)), *_environment(sweep), "", *_overview(sweep)]
+    ids = shown_ids(sweep.probes)
+    head = ["# prober report", "", *([] if old else _findings(sweep)), *_environment(sweep), "", *_overview(sweep, ids)]
     yield "\n".join(head) + "\n## Probes\n"
     how = None if old else curl.reach(sweep.environment)
-    for probe, outcome in zip(sweep.probes, sweep.outcomes, strict=True):
-        yield "\n" + "\n".join(section(probe, outcome, how)) + "\n"  # a blank line, the section; it ends in a fence
+    for probe, outcome, shown_id in zip(sweep.probes, sweep.outcomes, ids, strict=True):
+        # A blank line, the section; it ends in a fence.
+        yield "\n" + "\n".join(section(probe, outcome, how, shown_id=shown_id)) + "\n"
 
 
 def render(sweep: Sweep) -> str:

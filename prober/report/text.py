@@ -41,7 +41,8 @@ _CACHE_TEXT = 256  # characters: longer text is worked out each time
 def code(text: str) -> str:
     """An inline code span that survives backticks in the text (CommonMark §6.1). Control characters, newlines
     included, are shown escaped, so the span stays on one line, even inside a table cell."""
-    if plain_code(text):
+    # `plain_code(text)`, written out: this is the most frequent call of a report.
+    if text.isascii() and text.isprintable() and text != "" and "`" not in text and text[0] != " ":
         return f"`{text}`"  # what `_code` makes of it, without the work (tests/test_report_cost.py checks)
     return _code_cached(text) if len(text) <= _CACHE_TEXT else _code(text)
 
@@ -73,11 +74,18 @@ _code_cached = functools.lru_cache(maxsize=_CACHE_SIZE)(_code)
 def fence(text: str, info: str = "text") -> list[str]:
     """A fenced code block (CommonMark §4.5) whose fence is longer than any backtick run in the text; newlines
     and tabs are kept, every other control character is shown escaped."""
-    text = inert.block(text, _UNCAPPED)
+    if not plain_block(text):
+        text = inert.block(text, _UNCAPPED)
     marker = "```"
     while marker in text:
         marker += "`"
     return [f"{marker}{info}", text, marker]
+
+
+def plain_block(text: str) -> bool:
+    """True when `inert.block` would leave `text` as it is: printable ASCII lines (it escapes no printable ASCII
+    character; other text, even with a tab, which it keeps, takes the full way). Each test is one C call."""
+    return text.isascii() and text.replace("\n", "").isprintable()
 
 
 def _plain(word: str, first: bool) -> bool:
@@ -97,8 +105,16 @@ def prose(text: str, start: bool = False) -> str:
     if text.isascii() and text.isprintable() and " " not in text and text != "":
         # One word and nothing `inert.line` would escape (the only printable ASCII whitespace is the space): what
         # `_prose` makes of it is that word's, which the word cache keeps, so it is not kept twice.
-        return _word(text, start)
+        return _token_cached(text, start) if len(text) <= _CACHE_TEXT else _token(text, start)
     return _prose_cached(text, start) if len(text) <= _CACHE_TEXT else _prose(text, start)
+
+
+def prose_once(text: str) -> str:
+    """`prose(text)` for a text met once in a report (a probe id): the same work, without the caches, where it
+    would only push out text that repeats."""
+    if text.isascii() and text.isprintable() and " " not in text and text != "":
+        return _token(text, False)
+    return _prose(text, False)
 
 
 def _prose(text: str, start: bool) -> str:
