@@ -37,11 +37,12 @@ ROOT = Path(__file__).resolve().parent.parent
 # Modules the sweep needs and start-up does not: the HTTP stack, YAML, Chromium's decryption.
 _HEAVY = ("aiohttp", "yarl", "multidict", "yaml", "cryptography")
 
+# main(), not `python -m prober`: the command ends its process with os._exit (cli.entry), before this could look.
 _MODULES_AFTER = """
-import runpy, sys
-sys.argv = ["prober", *sys.argv[1:]]
+import sys
+from prober.cli import main
 try:
-    runpy.run_module("prober", run_name="__main__", alter_sys=True)
+    main(sys.argv[1:])
 except SystemExit:
     pass
 heavy = {HEAVY!r}
