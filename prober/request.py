@@ -65,7 +65,7 @@ def build(
     named and only over https: never to a redirect target on another origin (curl's rule for Authorization, applied
     to all of them; CodexBar re-sends console cookies only on same-origin redirects, docs/vendor.md#cookie-scoping)."""
     headers = dict(probe.headers)
-    same_origin = origin(url) == origin(first)
+    same_origin = url is first or origin(url) == origin(first)  # the first hop: the same URL object
     secure_enough = url.scheme == "https" or allow_insecure
     allowed = same_origin and secure_enough
     carried = guard.carriers
