@@ -221,7 +221,7 @@ _ALPHABET = (
 _TEXT = st.lists(_ALPHABET, max_size=40).map("".join)
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(_TEXT)
 def test_the_short_way_of_code_is_the_full_work(value: str) -> None:
     assert text.code(value) == text._code(value)
@@ -229,7 +229,7 @@ def test_the_short_way_of_code_is_the_full_work(value: str) -> None:
         assert text._code(value) == f"`{value}`"
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(_TEXT, st.booleans())
 def test_the_short_way_of_prose_is_the_full_work(value: str, start: bool) -> None:
     tokens = inert.line(value, sys.maxsize).split()  # the full work, as before the short ways
@@ -251,7 +251,7 @@ def _fence_full(value: str, info: str) -> list[str]:
 _LINES = st.lists(_TEXT | st.sampled_from(["\n", "\r\n", "\n\n", "```", "\t"]), max_size=8).map("".join)
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(_LINES)
 def test_the_short_way_of_a_fence_is_the_full_work(value: str) -> None:
     assert text.fence(value, "sh") == _fence_full(value, "sh")
@@ -271,7 +271,7 @@ def _host_path_full(url: str) -> str:
     return f"{parts.hostname}{parts.path or '/'}"
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(_URL)
 def test_the_short_way_of_the_endpoint_cell_is_urlsplit(url: str) -> None:
     try:
@@ -292,7 +292,7 @@ def _arg_full(value: str) -> str:
     return '"' + escaped + '"'
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(_TEXT | _URL)
 def test_the_short_way_of_a_curl_argument_is_the_full_work(value: str) -> None:
     assert curl._arg(value) == _arg_full(value)
@@ -301,7 +301,7 @@ def test_the_short_way_of_a_curl_argument_is_the_full_work(value: str) -> None:
 _PLACEHOLDER_TEXT = _TEXT | _URL | st.sampled_from(["{{ a }}", "x{{b?}}y", "%7B%7Bc%7D%7D", "%7b%7b+d+%7d%7d", "{"])
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(
     _PLACEHOLDER_TEXT,
     st.lists(st.tuples(_PLACEHOLDER_TEXT, _PLACEHOLDER_TEXT), max_size=3),
@@ -321,7 +321,7 @@ _JSON = st.recursive(
 )
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(_JSON)
 def test_one_encoder_encodes_as_a_new_one(value: object) -> None:
     assert report_json._encode_compact(value) == report_json._ENCODER.encode(value)

@@ -79,7 +79,7 @@ def _written(probe: Probe, outcome: Outcome) -> tuple[tuple[str, str], tuple[str
     return results[0], results[1]
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(_PROBES, _OUTCOMES)
 def test_a_result_is_the_encoders_text(probe: Probe, outcome: Outcome) -> None:
     direct, encoded = _written(probe, outcome)
@@ -115,7 +115,7 @@ def _records(probe: Probe, outcome: Outcome) -> list[Any]:
     return [probe, outcome, *outcome.hops, *probe.captures, *(r for r in nested if r is not None)]
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(_PROBES, _OUTCOMES, st.data())
 def test_a_value_of_another_type_is_written_as_the_encoder_writes_it(
     probe: Probe, outcome: Outcome, data: st.DataObject
