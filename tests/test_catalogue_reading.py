@@ -5,8 +5,10 @@ and the order of the problems are the same as checking the whole tree; the guard
 
 from __future__ import annotations
 
+import re
 import tracemalloc
 import urllib.parse
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +17,14 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from prober import capture as capture_mod
 from prober import catalogue
-from prober.catalogue import checks, probes, reader
+from prober.catalogue import checks, graph, probes, reader
+from prober.catalogue.expect import expect
 from prober.catalogue.probes import Checker, Document
-from prober.catalogue.problems import Problems
+from prober.catalogue.problems import Fields, Problems
 from prober.errors import CatalogueError
+from prober.model import Probe
 from tests.counting import calls
 from tests.test_performance import _generated
 
@@ -178,7 +183,7 @@ def test_a_plain_catalogue_never_holds_its_probes_as_one_tree() -> None:
 def test_loading_costs_a_bounded_number_of_calls_per_probe() -> None:
     text = _generated(800)
     catalogue.parse(text)  # warm caches
-    # 131 calls a probe when written (reading, checks, needs and scopes); the whole-tree loader made 348.
+    # 98 calls a probe when written (reading, checks, needs and scopes); the whole-tree loader made 348.
     assert calls(lambda: catalogue.parse(text)) / 800 < 200
 
 
@@ -192,7 +197,7 @@ def test_loading_peaks_at_a_bounded_number_of_bytes_per_probe() -> None:
     finally:
         tracemalloc.stop()
     assert len(loaded.probes) == 2000
-    # ~1,100 bytes a probe when written (its text, its probe and what the checks keep); the whole tree took 3,500.
+    # ~900 bytes a probe when written (its text, its probe and what the checks keep); the whole tree took 3,500.
     assert peak / 2000 < 1600
 
 
@@ -217,3 +222,146 @@ def _split(url: str) -> bool:
 def test_the_url_fast_path_agrees_with_urlsplit(scheme: str, host: str, rest: str) -> None:
     url = scheme + host + rest
     assert checks.is_http_url(url) == _split(url)
+
+
+# --- short paths, each pinned to the full check it skips --------------------------------------------------------------
+
+
+def _outcome(text: str) -> tuple[str, ...]:
+    """What loading `text` gives, with the credential rules on: every probe, or every problem."""
+    try:
+        return tuple(map(repr, catalogue.parse(text, rules=catalogue.Rules()).probes))
+    except CatalogueError as exc:
+        return exc.problems
+
+
+def _full_path(text: str) -> tuple[str, ...]:
+    """`_outcome` with every short path below turned off: the URL checked by both regexes, every probe scanned for
+    placeholders."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(checks, "_TIDY_URL", re.compile(r"(?!)"))  # matches nothing
+        patch.setattr(graph, "may_use_placeholders", lambda _probe: True)
+        return _outcome(text)
+
+
+def _agrees_with_the_full_path(document: Any) -> None:
+    text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+    assert _outcome(text) == _full_path(text)
+
+
+# Parser differentials and what must never pass: spaces and controls (Unicode ones too), userinfo, ports, brackets,
+# backslashes, placeholders and {host} where they do not belong, and schemes that are almost http.
+HOSTILE_URLS = [
+    "https://a.test/",
+    "https://a.test",
+    "http://a.test/x?y#z",
+    "HTTPS://a.test/",
+    "https:/a.test/",
+    "https:///a.test/",
+    "ftp://a.test/",
+    "//a.test/",
+    "https://a.test/a b",
+    "https://a.test/a\tb",
+    "https://a.test/\x00",
+    "https://a.test/\x1c",
+    "https://a.test/\x7f",
+    "https://a.test/\x85",
+    "https://a.test/\xa0",
+    "https://a.test/\u2028",
+    "https://a.test/\u3000",
+    "https://a.test/é",
+    "https://a.test\n/",
+    "https://user:pw@a.test/",
+    "https://a.test@evil.test/",
+    "https://a.test\\@evil.test/",
+    "https://a.test/\\@evil.test",
+    "https://a.test:99999/",
+    "https://a.test:443/",
+    "https://a.test:/",
+    "https://[::1]/",
+    "https://[::1/",
+    "https://a_b.test/",
+    "https://-/",
+    "https://./",
+    "https://a.test/{{ token }}",
+    "https://a.test/{{token?}}",
+    "https://{{ host }}/",
+    "https://{host}/",
+    "https://a.test/%7B%7Btoken%7D%7D",
+    "https://a.test/?q={{ token }}#{{ token }}",
+]
+
+
+def _probes(url: str, auth: str, extra: dict[str, Any]) -> dict[str, Any]:
+    capturing: dict[str, Any] = {"id": "login", "description": "d", "url": "https://a.test/", "auth": "cookies"}
+    capturing["capture"] = {"token": [{"cookie": "sid"}]}
+    probe = {"id": "user", "description": "d", "url": url, "auth": auth, **extra}
+    return {"version": 1, "probes": [capturing, probe]}
+
+
+@pytest.mark.parametrize("url", HOSTILE_URLS)
+@pytest.mark.parametrize("auth", ["none", "key", "cookies"])
+def test_a_hostile_url_is_checked_as_the_full_path_checks_it(url: str, auth: str) -> None:
+    _agrees_with_the_full_path(_probes(url, auth, {"needs": "login"}))
+
+
+_URL_CHARACTERS = st.sampled_from(
+    [*"aZ09.-_~:/?#[]@!$&'()*+,;=%{}\\ ", "\t", "\n", "\x00", "\x1c", "\x7f", "\x85", "\xa0", "\u2028", "é", "{{"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(["http://", "https://", "HTTP://", "https:/", "ftp://", ""]),
+    st.lists(_URL_CHARACTERS, max_size=16).map("".join),
+    st.sampled_from(["none", "key", "cookies"]),
+)
+def test_the_tidy_url_short_path_gives_what_both_url_checks_give(scheme: str, rest: str, auth: str) -> None:
+    url = scheme + rest
+    if checks._TIDY_URL.fullmatch(url):
+        assert checks._SPACE.search(url) is None and checks.is_http_url(url)
+    _agrees_with_the_full_path(_probes(url, auth, {}))
+
+
+_CARRIERS = st.sampled_from(
+    [{}, {"headers": {"X-A": "{{ token }}"}}, {"headers": {"X-A": "plain"}}, {"query": {"q": "{{ token }}"}}]
+    + [{"method": "POST", "body": {"json": {"a": "{{token}}"}}}, {"method": "PUT", "body": {"form": {"a": "{{t?}}"}}}]
+    + [{"method": "POST", "body": {"form": {"a": 1}}}, {"hosts": ["a.test", "evil.test"]}]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(["https://a.test/", "http://a.test/", "https://evil.test/", "https://{host}/"]),
+    st.lists(st.sampled_from([*"ab{} ?%7BD", "{{", "}}", "{{ token }}", "{{token?}}", "%7B%7B"]), max_size=6).map(
+        "".join
+    ),
+    _CARRIERS,
+    st.sampled_from([{}, {"needs": "login"}, {"needs": ["login", "nobody"]}]),
+)
+def test_a_probe_that_cannot_hold_a_placeholder_skips_only_an_empty_scan(
+    url: str, path: str, carrier: dict[str, Any], needs: dict[str, Any]
+) -> None:
+    probe = Probe(id="p", description="d", method="GET", url=url + path)
+    assert graph.may_use_placeholders(probe) or capture_mod.placeholders(probe) == []
+    _agrees_with_the_full_path(_probes(url + path, "none", {**carrier, **needs}))
+
+
+# The keys most probes leave out are not checked when absent (prober/catalogue/probes.py `_check_probe`): each
+# check gives this value for a missing key, and adds no problem.
+LEFT_OUT = [
+    (checks.hosts, None),
+    (checks.headers, ()),
+    (lambda fields: checks.body(fields, "POST"), None),
+    (expect, None),
+    (checks.captures, ()),
+    (checks.needs, ()),
+    (checks.query, ""),
+]
+
+
+@pytest.mark.parametrize(("check", "value"), LEFT_OUT)
+def test_a_key_left_out_gives_what_its_skipped_check_gives(check: Callable[[Fields], object], value: object) -> None:
+    problems = Problems("p.yaml")
+    assert check(Fields(reader.Map(1, 0, 0), "'p'", problems)) == value
+    assert problems.found == []

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from prober import capture as capture_mod
 from prober import scope
 from prober.capture import is_credential
-from prober.catalogue.probes import Document
+from prober.catalogue.probes import Document, Located
 from prober.catalogue.problems import Problems, q
 from prober.model import Auth, Probe
 from prober.scope import registrable, within
@@ -22,18 +22,22 @@ def check(document: Document, problems: Problems) -> list[Probe]:
     `{{ name }}` placeholders that no needed probe captures. A probe waiting (directly or not) for a probe that had
     problems of its own is not checked for placeholders: what that probe captures is unknown."""
     located = document.located
-    by_base: dict[str, list[str]] = {}
-    for entry in located:
-        by_base.setdefault(entry.base, []).append(entry.probe.id)
     known = {entry.probe.id for entry in located}
+    by_base: dict[str, list[str]] | None = None  # each base id's probes, once a need is not a probe id
     resolved: list[Probe] = []
     waits_for_broken: set[str] = set()
     for probe, line, label, _ in located:
+        if not probe.needs:  # most probes need none
+            resolved.append(probe)
+            continue
         needs: list[str] = []
         for need in probe.needs:
             if need in known:
                 needs.append(need)
-            elif need in by_base:
+                continue
+            if by_base is None:
+                by_base = _by_base(located)
+            if need in by_base:
                 needs.extend(by_base[need])
             elif need in document.written:
                 waits_for_broken.add(probe.id)
@@ -45,8 +49,10 @@ def check(document: Document, problems: Problems) -> list[Probe]:
         resolved.append(probe if unique == probe.needs else dataclasses.replace(probe, needs=unique))
     graph = {p.id: p for p in resolved}
     for probe, (_, line, label, _) in zip(resolved, located, strict=True):
+        if not probe.needs and not may_use_placeholders(probe):
+            continue  # most probes: no cycle, nothing to wait for and no placeholder
         reachable: list[str] = []
-        if probe.needs:  # most probes need none: no cycle, nothing to wait for
+        if probe.needs:
             cycle = _cycle(probe.id, graph)
             if cycle:
                 problems.add(line, f"needs form a cycle: {' → '.join(cycle)}; a probe cannot wait for itself", label)
@@ -68,6 +74,19 @@ def check(document: Document, problems: Problems) -> list[Probe]:
                 for problem in _captured_scope(probe, name, source):
                     problems.add(line, problem, label)
     return resolved
+
+
+def _by_base(located: Sequence[Located]) -> dict[str, list[str]]:
+    by_base: dict[str, list[str]] = {}
+    for entry in located:
+        by_base.setdefault(entry.base, []).append(entry.probe.id)
+    return by_base
+
+
+def may_use_placeholders(probe: Probe) -> bool:
+    """False only when `capture_mod.placeholders(probe)` is sure to be empty (every `{{ name }}` starts with `{{`):
+    the scan it saves is most of the needs check for a probe without headers or a body."""
+    return bool(probe.headers) or probe.body is not None or "{{" in probe.url
 
 
 def check_scope(

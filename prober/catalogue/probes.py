@@ -251,17 +251,19 @@ def _check_probe(
     description = checks.text(fields, "description", "what the probe checks")
     source = checks.text(fields, "source", "where this endpoint is documented")
     method = checks.method(fields)
-    hosts = checks.hosts(fields)
+    # The keys most probes leave out are checked only when written: each check gives these values for a missing key.
+    hosts = checks.hosts(fields) if "hosts" in mapping else None
     url = checks.url(fields, hosts)
-    headers = checks.headers(fields)
-    body = checks.body(fields, method)
+    headers = checks.headers(fields) if "headers" in mapping else ()
+    body = checks.body(fields, method) if "body" in mapping else None
     auth, key_style, styles = checks.auth(fields)
     tags = checks.tags(fields, strict and "tags" not in suggested, checker.tags)
-    expected = expect(fields)
-    captures = checks.captures(fields)
-    needs = checks.needs(fields)
+    expected = expect(fields) if "expect" in mapping else None
+    captures = checks.captures(fields) if "capture" in mapping else ()
+    needs = checks.needs(fields) if "needs" in mapping else ()
+    id_line = fields.line("id")
     if fields.failed or base is None:
-        return fields.probe, base, fields.line("id"), []
+        return fields.probe, base, id_line, []
     template = Probe(
         id=base,
         description=description,
@@ -277,7 +279,7 @@ def _check_probe(
         captures=captures,
         needs=needs,
     )
-    return fields.probe, base, fields.line("id"), _expand(template, fields.line("id"), hosts, styles)
+    return fields.probe, base, id_line, _expand(template, id_line, hosts, styles)
 
 
 def _expand(

@@ -45,6 +45,8 @@ class Problems:
 class Fields:
     """One probe (or the top level) being checked: where its keys are, and how to name it in a message."""
 
+    __slots__ = ("mapping", "probe", "problems", "start")
+
     def __init__(self, mapping: Map, probe: str, problems: Problems) -> None:
         self.mapping = mapping
         self.probe = probe
@@ -125,6 +127,8 @@ def check_keys(fields: Fields, mapping: Map, known: Sequence[str], where: str = 
 
 def report_duplicates(duplicates: list[Duplicate], spans: list[tuple[int, int, str]], problems: Problems) -> None:
     """Report duplicate YAML keys, naming the probe whose text holds them."""
+    if not duplicates:
+        return
     spans.sort()
     starts = [start for start, _, _ in spans]
     for index, line, key, first in duplicates:

@@ -207,6 +207,10 @@ class _EventReader:
         map_tag, seq_tag = self.loader.DEFAULT_MAPPING_TAG, self.loader.DEFAULT_SEQUENCE_TAG
         plain: dict[str, Any] = {}  # a plain scalar's text -> its value
         texts = self.texts
+        # The first characters a resolver claims (a number, true, null...): any other plain scalar is text.
+        claimed = self.resolvers
+        if None in claimed:
+            raise _Unusual  # a resolver for any first character: the composer resolves every scalar
         duplicates: list[tuple[int, Duplicate]] = []  # (depth, duplicate)
         root: Any = None
         root_line = 1
@@ -234,7 +238,7 @@ class _EventReader:
                 elif event.implicit[0]:
                     value = plain.get(text, _MISSING)
                     if value is _MISSING:
-                        value = self._resolve(text)
+                        value = text if text[:1] not in claimed else self._resolve(text)
                         if len(plain) < _REMEMBERED:
                             plain[text] = value
                 else:  # quoted: text whatever it says
@@ -243,7 +247,7 @@ class _EventReader:
                         value = text
                         if len(texts) < _REMEMBERED:
                             texts[text] = text
-                if is_map and key is not None:  # a value: the line of its key is the one kept
+                if key is not None:  # a mapping's value (a key waits only in a mapping): its key's line is kept
                     into[key] = value
                     lines[key] = key_line
                     key = None
@@ -263,7 +267,7 @@ class _EventReader:
                     key_line = line
                     if streaming and not stack and key in ("probes", "defaults"):
                         raise Reread  # the probes already checked would need what comes after them
-                    if key in into:
+                    if key in lines:  # the keys of `into` (a dict's `in`: a Map's goes through its class)
                         if firsts is None:
                             firsts = {}
                         first = firsts.setdefault(key, lines[key])
@@ -323,9 +327,7 @@ class _EventReader:
         return root, root_line, [duplicate for _, duplicate in duplicates]
 
     def _resolve(self, text: str) -> Any:
-        """A plain scalar's value: text, unless a resolver claims its first character (a number, true, null...)."""
-        if (text[0] if text else "") not in self.resolvers and None not in self.resolvers:
-            return text
+        """A plain scalar's value, as its resolved tag makes it."""
         return self._construct(self.loader.resolve(ScalarNode, text, _PLAIN), text)
 
     def _construct(self, tag: str, text: str) -> Any:
