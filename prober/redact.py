@@ -260,6 +260,31 @@ class _Automaton:
         return [(end + 1 - length, end + 1) for end, length in self._built.iter(text)]
 
 
+def _spans(text: str, automatons: tuple[_Automaton, ...], key_shapes: bool) -> list[tuple[int, int]]:
+    """Where `text` holds a known secret, or a key-shaped string when `key_shapes`."""
+    spans = [span for automaton in automatons for span in automaton.spans(text)]
+    if key_shapes and "sk-" in text:  # the shape starts so: no need to try it at every position
+        spans += [m.span() for m in _KEY_SHAPE.finditer(text)]
+    return spans
+
+
+def _replaced(value: str, found: list[tuple[int, int]]) -> str:
+    """`value` with each span of `found` (overlapping or not) replaced by one REDACTED."""
+    if not found:
+        return value
+    out: list[str] = []
+    position = 0
+    for start, end in sorted(found):
+        if end <= position:
+            continue
+        out.append(value[position : max(start, position)])
+        if start >= position:
+            out.append(REDACTED)
+        position = end
+    out.append(value[position:])
+    return "".join(out)
+
+
 class Redactor:
     """Scrubs known secrets (in every form listed in the module docstring) and key-shaped strings from text.
 
@@ -323,6 +348,8 @@ class Redactor:
     def _scrub(self, value: str, automatons: tuple[_Automaton, ...], key_shapes: bool) -> str:
         # The text as sent, then each layer of escapes decoded (a JSON escape inside a percent escape, as a URL
         # parser re-encodes one): a secret is looked for at every layer and each match mapped back to the original.
+        if _NEEDS_DECODING.search(value) is None:  # no escape to decode (most text): the text is its only layer
+            return _replaced(value, _spans(value, automatons, key_shapes))
         layers = [_Normalised(value)]
         for _ in range(_LAYERS):
             decoded = _normalise(layers[-1].text)
@@ -331,27 +358,12 @@ class Redactor:
             layers.append(decoded)
         found: list[tuple[int, int]] = []
         for depth, layer in enumerate(layers):
-            spans = [span for automaton in automatons for span in automaton.spans(layer.text)]
-            if key_shapes and "sk-" in layer.text:  # the shape starts so: no need to try it at every position
-                spans += [m.span() for m in _KEY_SHAPE.finditer(layer.text)]
-            for start, end in spans:
+            for start, end in _spans(layer.text, automatons, key_shapes):
                 mapped = (start, end)
                 for inner in reversed(layers[1 : depth + 1]):
                     mapped = inner.original(*mapped)
                 found.append(mapped)
-        if not found:
-            return value
-        out: list[str] = []
-        position = 0
-        for start, end in sorted(found):
-            if end <= position:
-                continue
-            out.append(value[position : max(start, position)])
-            if start >= position:
-                out.append(REDACTED)
-            position = end
-        out.append(value[position:])
-        return "".join(out)
+        return _replaced(value, found)
 
     def message(self, value: str) -> str:
         """Our own error and status text: `text`, and every credential the user gave directly (key, token, proxy
