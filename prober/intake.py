@@ -24,7 +24,8 @@ class Keep:
 
     def __init__(self, redactor: Redactor) -> None:
         self._redactor = redactor
-        self._memo: dict[tuple[str, int], str] = {}
+        self._memo: dict[int, dict[str, str]] = {}  # limit -> text -> the text as kept
+        self._size = 0  # entries over all limits
         self._version = redactor.version
 
     def _scrubbed(self, text: str, limit: int) -> str:
@@ -39,16 +40,25 @@ class Keep:
         return scrubbed if len(text) <= limit + reach else scrubbed[: max(len(scrubbed) - reach, 0)] + "…"
 
     def line(self, text: str, limit: int = inert.LINE_CAP) -> str:
-        if len(text) > self._MEMO_TEXT:
-            return inert.line(self._scrubbed(text, limit), limit)
-        if self._version != self._redactor.version or len(self._memo) >= self._MEMO_SIZE:
-            self._memo.clear()
-            self._version = self._redactor.version
-        key = (text, limit)
-        kept = self._memo.get(key)
-        if kept is None:
-            kept = self._memo[key] = inert.line(self._scrubbed(text, limit), limit)
+        if self._version != self._redactor.version:  # a new secret: what was kept may hold it
+            self._forget()
+        memo = self._memo.get(limit)
+        if memo is not None:
+            kept = memo.get(text)
+            if kept is not None:
+                return kept
+        kept = inert.line(self._scrubbed(text, limit), limit)
+        if len(text) <= self._MEMO_TEXT:
+            if self._size >= self._MEMO_SIZE:
+                self._forget()
+            self._memo.setdefault(limit, {})[text] = kept
+            self._size += 1
         return kept
+
+    def _forget(self) -> None:
+        self._memo = {}
+        self._size = 0
+        self._version = self._redactor.version
 
     def optional(self, text: str | None, limit: int = inert.LINE_CAP) -> str | None:
         return None if text is None else self.line(text, limit)
