@@ -27,7 +27,8 @@ _UNSET = frozenset(
 )
 
 
-def _environment(env: dict[str, str] | None) -> dict[str, str]:
+def environment(env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment a command gets: the test run's, less _UNSET, plus `env`."""
     full = {k: v for k, v in os.environ.items() if k not in _UNSET}
     full.update(env or {})
     return full
@@ -37,7 +38,7 @@ def prober(
     *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
     """Run `prober ARGS` in the repository (or `cwd`), with the test run's environment less _UNSET, plus `env`."""
-    full = _environment(env)
+    full = environment(env)
     return subprocess.run(
         [sys.executable, "-m", "prober", *args],
         capture_output=True,
@@ -61,7 +62,7 @@ def serving(*args: str, until: Callable[[str], bool]) -> Iterator[tuple[subproce
         stderr=subprocess.STDOUT,
         text=True,
         cwd=ROOT,
-        env=_environment({"PYTHONUNBUFFERED": "1"}),
+        env=environment({"PYTHONUNBUFFERED": "1"}),
     )
     assert process.stdout is not None
     watchdog = threading.Timer(30, process.kill)

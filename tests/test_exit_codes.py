@@ -4,7 +4,6 @@ and in JUnit. Real TLS servers on 127.0.0.1; nothing leaves the machine."""
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -14,7 +13,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from tests.cli import ROOT, prober
+from tests.cli import ROOT, environment, prober
 from tests.conftest import CANARY_KEY, Server
 
 CATALOGUE = """\
@@ -137,14 +136,13 @@ def test_drift_and_an_outage_together_exit_1_and_name_both(serve: Callable[..., 
 
 def _with_closed_stdout(args: list[str]) -> tuple[int, str]:
     """Run prober as `prober ... | head -0` would: the reader of stdout is gone before anything is written."""
-    env = {**{k: v for k, v in os.environ.items() if k != "GITHUB_STEP_SUMMARY"}, **KEY}
     proc = subprocess.Popen(
         [sys.executable, "-m", "prober", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         cwd=ROOT,
-        env=env,
+        env=environment(KEY),
     )
     assert proc.stdout is not None and proc.stderr is not None
     proc.stdout.close()
@@ -172,7 +170,7 @@ def test_a_closed_stdout_changes_no_exit_code_and_loses_no_report(serve: Callabl
         capture_output=True,
         text=True,
         cwd=ROOT,
-        env={**os.environ, **KEY, "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin"},
+        env=environment({**KEY, "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin"}),
         timeout=60,
         check=False,
     )
