@@ -54,9 +54,6 @@ class Settings:
     max_retries: int = 5
 
 
-_NOTHING_CAPTURED = Guard()  # a probe without {{ name }} placeholders filled from captures
-
-
 @dataclass(slots=True)
 class _Progress:
     """What is known so far; a timeout or reset mid-chain still reports the hops that completed."""
@@ -155,7 +152,7 @@ class Context:
 
 
 async def run(
-    ctx: Context, probe: Probe, guard: Guard = _NOTHING_CAPTURED, parsed: URL | str | None = None
+    ctx: Context, probe: Probe, guard: Guard = request.NO_CAPTURES, parsed: URL | str | None = None
 ) -> tuple[Outcome, dict[str, capture.Value]]:
     """Make the probe's request, follow redirects hop by hop, and return its outcome and the values it
     captured. Never raises Exception. The runner has already checked `skip_reason`; `guard` holds the scopes of

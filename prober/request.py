@@ -46,6 +46,9 @@ class Guard:
         return None
 
 
+NO_CAPTURES = Guard()  # a probe without {{ name }} placeholders filled from captures (immutable: one for all)
+
+
 @dataclass(frozen=True, slots=True)
 class Request:
     """The headers and body of one hop, and what was sent or withheld of everything credential-derived."""

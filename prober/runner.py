@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import heapq
+import ipaddress
 import socket
 import ssl
 from collections.abc import Callable, Sequence
@@ -49,6 +50,12 @@ class ConnectToResolver(AbstractResolver):
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
         target_host, target_port = routing.route(self._rules, host, port)
+        address = _address(target_host)
+        if address is not None and family in (socket.AF_UNSPEC, address[1]):
+            found, found_family = address  # `--connect-to ::127.0.0.1:8443`: nothing to look up, no resolver thread
+            return [
+                ResolveResult(hostname=host, host=found, port=target_port, family=found_family, proto=0, flags=_NUMERIC)
+            ]
         infos = await self._inner.resolve(target_host, target_port, family)
         return [
             ResolveResult(
@@ -66,6 +73,18 @@ class ConnectToResolver(AbstractResolver):
         await self._inner.close()
 
 
+_NUMERIC = socket.AI_NUMERICHOST | socket.AI_NUMERICSERV  # as getaddrinfo's answer for an address says
+
+
+def _address(host: str) -> tuple[str, socket.AddressFamily] | None:
+    """`host` and its family when it is an IP address (what getaddrinfo answers for one, without its thread)."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    return str(address), socket.AF_INET6 if address.version == 6 else socket.AF_INET
+
+
 def _inputs(
     p: Probe, captured: dict[str, dict[str, capture.Value]], results: dict[str, Outcome]
 ) -> tuple[Probe, Guard, str | None]:
@@ -73,7 +92,7 @@ def _inputs(
     credentials among them, or why it cannot run."""
     # The catalogue only lets a probe use {{ name }} when a probe it needs captures it: no needs, nothing to fill.
     if not p.needs or not capture.placeholders(p):
-        return p, Guard(), None
+        return p, request.NO_CAPTURES, None
     values: dict[str, capture.Value] = {}
     for need in p.needs:  # the first needed probe that captured a name wins, in `needs` order
         for name, value in captured.get(need, {}).items():
@@ -86,7 +105,7 @@ def _inputs(
         )
         return capture.fill(p, {n: v.text.reveal() for n, v in used.items()}), guard, None
     why = "; ".join(f"{need} {_short(results[need])}" if need in results else f"{need} was not run" for need in p.needs)
-    return p, Guard(), f"no {', '.join(missing)}: {why}"
+    return p, request.NO_CAPTURES, f"no {', '.join(missing)}: {why}"
 
 
 def _short(outcome: Outcome) -> str:
@@ -276,7 +295,7 @@ async def run(
         async def outcome_of(p: Probe, first: URL | str) -> Outcome:
             # A probe's own reason to skip (no jar, not --billable) says more than its needs' reasons.
             own = probe.skip_reason(p, creds, options.settings)
-            filled, guard, missing = (p, Guard(), own) if own is not None else _inputs(p, captured, results)
+            filled, guard, missing = (p, request.NO_CAPTURES, own) if own is not None else _inputs(p, captured, results)
             if missing is not None:
                 return Outcome(probe_id=p.id, klass=OutcomeClass.SKIPPED, explanation=missing)
             # A probe filled from captures has another URL, which the probe reads afresh.

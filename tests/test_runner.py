@@ -21,7 +21,7 @@ from prober.model import Auth, KeyStyle, Outcome, OutcomeClass, Probe, Tags
 from prober.probe import Settings
 from prober.redact import Redactor, Secret
 from prober.request import origin, parse
-from prober.runner import Feed, Options, run
+from prober.runner import ConnectToResolver, Feed, Options, run
 from tests.conftest import CANARY_COOKIE, CANARY_KEY, Server
 
 
@@ -252,6 +252,56 @@ def test_unresolvable_host_is_dns_error(serve: Callable[..., Server]) -> None:
     )
     assert outcomes[0].klass is OutcomeClass.DNS_ERROR
     assert outcomes[1].klass is OutcomeClass.NOT_FOUND  # the mapped host still answers (404: no route)
+
+
+class _Refusing(AbstractResolver):
+    """Counts lookups and answers none: a lookup that reaches it is a DNS failure."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        self.asked.append(host)
+        raise OSError(socket.EAI_NONAME, "Name or service not known")
+
+    async def close(self) -> None:
+        return None
+
+
+@pytest.mark.parametrize(
+    ("rule", "family", "address", "answer_family"),
+    [
+        ("api.example.test::127.0.0.1:8443", socket.AF_INET, "127.0.0.1", socket.AF_INET),
+        ("api.example.test::127.0.0.1:8443", socket.AF_UNSPEC, "127.0.0.1", socket.AF_INET),
+        ("api.example.test::[::1]:8443", socket.AF_UNSPEC, "::1", socket.AF_INET6),
+    ],
+)
+def test_a_connect_to_address_is_its_own_answer_without_a_lookup(
+    rule: str, family: socket.AddressFamily, address: str, answer_family: socket.AddressFamily
+) -> None:
+    inner = _Refusing()
+    resolver = ConnectToResolver((routing.parse(rule),), inner)
+    (found,) = asyncio.run(resolver.resolve("api.example.test", 443, family))
+    assert inner.asked == []  # no getaddrinfo, so no resolver thread, for an address
+    assert (found["hostname"], found["host"], found["port"], found["family"]) == (
+        "api.example.test",
+        address,
+        8443,
+        answer_family,
+    )
+
+
+def test_a_connect_to_name_or_an_address_of_another_family_is_still_looked_up() -> None:
+    inner = _Refusing()
+    by_name = ConnectToResolver((routing.parse("api.example.test::backend.example.test:8443"),), inner)
+    with pytest.raises(OSError):
+        asyncio.run(by_name.resolve("api.example.test", 443, socket.AF_INET))
+    by_address = ConnectToResolver((routing.parse("api.example.test::[::1]:8443"),), inner)
+    with pytest.raises(OSError):  # an IPv6 address where only IPv4 will do: getaddrinfo's refusal, as before
+        asyncio.run(by_address.resolve("api.example.test", 443, socket.AF_INET))
+    assert inner.asked == ["backend.example.test", "::1"]
 
 
 def test_reset_mid_body_is_reset(serve: Callable[..., Server]) -> None:
