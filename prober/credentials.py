@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from prober import inputs, scope
-from prober.cookies import Jar, detect, rawheader
+from prober.cookies import Jar, rawheader
 from prober.errors import CredentialError
 from prober.redact import Secret
 
@@ -135,6 +135,8 @@ def load_jar(source: CookieSource, env: Mapping[str, str]) -> Jar:
 
 def _read(source: CookieSource, env: Mapping[str, str], domains: tuple[str, ...]) -> Jar:
     if source.path is not None:
+        from prober.cookies import detect  # the readers of every file format load only when a file is read
+
         return detect.load(source.path, header_domain=source.domain, domains=domains)
     if source.browser is not None:
         from prober.cookies import browsers  # Chromium's decryption library loads only when a browser is read

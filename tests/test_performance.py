@@ -30,12 +30,14 @@ from prober.replica.behaviours import common
 from prober.report import json as json_report
 from prober.report import markdown
 from prober.runner import Options
+from tests.conftest import Server
 from tests.counting import calls
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Modules the sweep needs and start-up does not: the HTTP stack, YAML, Chromium's decryption.
-_HEAVY = ("aiohttp", "yarl", "multidict", "yaml", "cryptography")
+# Modules the sweep needs and start-up does not: the HTTP stack, YAML; and what only a cookie source needs:
+# Chromium's decryption, Firefox's session-file decompression.
+_HEAVY = ("aiohttp", "yarl", "multidict", "yaml", "cryptography", "lz4")
 
 # main(), not `python -m prober`: the command ends its process with os._exit (cli.entry), before this could look.
 _MODULES_AFTER = """
@@ -75,6 +77,20 @@ def test_a_cookie_file_loads_no_browser_decryption(tmp_path: Path) -> None:
     jar = tmp_path / "cookies.txt"
     jar.write_text(".aliyun.com\tTRUE\t/\tTRUE\t4102444800\tlogin_aliyunid_ticket\tperf-ticket-value-1\n")
     assert "cryptography" not in _heavy_modules_after("cookies", str(jar))
+
+
+def test_a_run_without_cookies_loads_no_cookie_file_reader(tmp_path: Path, serve: Callable[..., Server]) -> None:
+    """The readers of cookie files (Firefox's LZ4 among them) load when a cookie file is read, not for every run."""
+    server = serve({})
+    catalogue_path = tmp_path / "probes.yaml"
+    catalogue_path.write_text(_generated(1, host="api.example.test"))
+    loaded = _heavy_modules_after(
+        "run", str(catalogue_path), "--no-credentials", "--connect-to", server.connect_to,
+        "--cacert", str(server.ca_path), "--out", str(tmp_path / "out"), "--fail-on", "none",
+    )  # fmt: skip
+    assert "aiohttp" in loaded  # the probe itself works: the run sent its request
+    assert loaded & {"lz4", "cryptography"} == set()
+    assert len(server.seen.requests) == 1
 
 
 # --- connection reuse ----------------------------------------------------------------------------------------

@@ -12,14 +12,17 @@ from __future__ import annotations
 import functools
 import unicodedata
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from prober import findings as findings_mod
 from prober import inert
-from prober.cookies.diagnose import Diagnosis, stamp
 from prober.errors import ExitCode
 from prober.model import Comparison, Outcome, OutcomeClass, Sweep
 from prober.report.markdown import result_text
 from prober.verdict import Verdict
+
+if TYPE_CHECKING:
+    from prober.cookies.diagnose import Diagnosis
 
 WIDTH = 100
 _ID_MAX = 44  # the widest the probe column gets; a longer id is shortened in the middle
@@ -194,6 +197,8 @@ def _names(names: Sequence[str]) -> str:
 
 def diagnosis(d: Diagnosis, width: int = WIDTH) -> str:
     """The cookie diagnosis as terminal text (the same facts as `diagnose.markdown`, never a value)."""
+    from prober.cookies.diagnose import stamp  # only `prober cookies` shows a diagnosis: a run need not load it
+
     relevant = sum(len(g.cookies) for g in d.domains)
     lines = ["Cookie diagnosis", "", fit(f"Source: {inert.line(d.kind, 200)}", width)]
     lines.append(
