@@ -197,6 +197,7 @@ async def _exchange(
     keep = ctx.keep
     attempt = exchange.Attempt(probe.method, first, probe.body.text.encode() if probe.body is not None else None)
     limits = ctx.limits
+    loop = asyncio.get_running_loop()
     wait = 0.0
     async with asyncio.timeout(None) as deadline:
         while True:
@@ -208,13 +209,13 @@ async def _exchange(
                     # The deadline starts when the first request may go out: waiting for a slot behind a
                     # slow host is queueing, not the endpoint's time.
                     progress.watch.start()
-                    deadline.reschedule(asyncio.get_running_loop().time() + settings.timeout)
+                    deadline.reschedule(loop.time() + settings.timeout)
                 response, hop = await _send(ctx, probe, guard, first, attempt, keep, progress.watch)
                 async with response:
                     answer = exchange.Answer(
                         response.status, response.headers.get("Location"), response.headers.get("Retry-After")
                     )
-                    step = exchange.after(attempt, answer, limits, time.time(), _left(deadline))
+                    step = exchange.after(attempt, answer, limits, time.time(), _left(deadline, loop))
                     retried = step.action is exchange.Action.RETRY
                     progress.hops.append(replace(hop, retried_after_s=step.wait) if retried else hop)
                     if step.action is exchange.Action.READ:
@@ -232,9 +233,9 @@ async def _exchange(
     return _answer(probe, response, hop, progress, text, size, truncated, settings, keep, tuple(sorted(values)))
 
 
-def _left(deadline: asyncio.Timeout) -> float | None:
+def _left(deadline: asyncio.Timeout, loop: asyncio.AbstractEventLoop) -> float | None:
     when = deadline.when()
-    return None if when is None else when - asyncio.get_running_loop().time()
+    return None if when is None else when - loop.time()
 
 
 async def _send(

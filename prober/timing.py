@@ -119,13 +119,17 @@ class TimedResolver(AbstractResolver):
         await self._inner.close()
 
 
+_UNSEEN: Any = object()
+
+
 class PeerConnector(aiohttp.TCPConnector):
     """Times each new connection (DNS, TCP and TLS; the resolver's share is taken out) and notes the peer's address
     of every connection, new or pooled, on the requesting hop's clock."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._opened: weakref.WeakSet[Any] = weakref.WeakSet()  # the protocols of connections already timed
+        # The protocols of connections already timed, each with its peer's address (a connection keeps its peer).
+        self._peers: weakref.WeakKeyDictionary[Any, str | None] = weakref.WeakKeyDictionary()
 
     async def connect(self, req: Any, traces: list[Any], timeout: aiohttp.ClientTimeout) -> Any:
         clock = _CURRENT.get()
@@ -133,9 +137,12 @@ class PeerConnector(aiohttp.TCPConnector):
         connection = await super().connect(req, traces, timeout)
         if clock is not None:
             protocol = connection.protocol
-            if protocol is not None and protocol not in self._opened:  # a new connection, not one from the pool
-                self._opened.add(protocol)
-                clock.connect_ms = (time.perf_counter() - started) * 1000 - (clock.dns_ms or 0.0)
-            transport = connection.transport
-            clock.peer = format_peer(transport.get_extra_info("peername") if transport else None)
+            peer = self._peers.get(protocol, _UNSEEN) if protocol is not None else _UNSEEN
+            if peer is _UNSEEN:  # a new connection, not one from the pool (or one aiohttp has no protocol for)
+                transport = connection.transport
+                peer = format_peer(transport.get_extra_info("peername") if transport else None)
+                if protocol is not None:
+                    self._peers[protocol] = peer
+                    clock.connect_ms = (time.perf_counter() - started) * 1000 - (clock.dns_ms or 0.0)
+            clock.peer = peer
         return connection

@@ -107,8 +107,8 @@ def _redirect_to_login(answer: _Answer) -> Verdict | None:
                 OutcomeClass.REDIRECT_TO_LOGIN,
                 f"{hop.status} → {target}: the console wants a browser login session",
             )
-    first = _redirected(answer)
-    if answer.shape == Shape.HTML_LOGIN and first is not None:
+    first = _redirected(answer) if answer.shape == Shape.HTML_LOGIN else None
+    if first is not None:
         where = host(first.location) or "a login page"
         return (
             OutcomeClass.REDIRECT_TO_LOGIN,
@@ -235,7 +235,7 @@ _THROTTLES: tuple[tuple[str, str], ...] = (
 # --- Rule 4. docs/vendor.md#throttles: "<window> allocated quota exceeded" is the plan running out. The body
 # shape of that error on the coding hosts is unknown (docs/vendor.md#unknown-429-shapes), so the text decides.
 def _quota_exhausted(answer: _Answer) -> Verdict | None:
-    if answer.status < 400:
+    if answer.status < 400 or not answer.words:  # no vendor code or message: no marker to find
         return None
     for marker, meaning in _PLAN_WINDOWS:
         if marker in answer.words:
@@ -277,9 +277,14 @@ def _key_rejected(answer: _Answer) -> Verdict | None:
     code = (answer.code or "").lower()
     if not (
         answer.status in (401, 403)
-        or code in _INVALID_KEY_CODES
-        or any(c in code for c in _DENIED_CODES)
-        or any(m in words for m in _KEY_MESSAGES)
+        or (
+            bool(words)  # no vendor code or message (most answers): none of these can match
+            and (
+                code in _INVALID_KEY_CODES
+                or any(c in code for c in _DENIED_CODES)
+                or any(m in words for m in _KEY_MESSAGES)
+            )
+        )
     ):
         return None
     if "no api-key provided" in words:
