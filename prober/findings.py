@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from prober import quota as quotas
 from prober import urls
-from prober.model import Auth, Outcome, OutcomeClass, Probe, Shape, Surface, Sweep
+from prober.model import TRANSPORT, Auth, Outcome, OutcomeClass, Probe, Shape, Surface, Sweep
 
 # A sentence in pieces: (text, True when the piece is a value a renderer shows as code: a name, a vendor code, a
 # host, a command). Outside text is only ever a value, so every renderer can show it safely.
@@ -162,10 +162,13 @@ def _ids(pairs: Iterable[Pair]) -> tuple[str, ...]:
     return tuple(p.id for p, _ in pairs)
 
 
+# Not a vendor's answer: skipped, a transport failure, or the replica's gap.
+_UNANSWERED = TRANSPORT | {OutcomeClass.SKIPPED, OutcomeClass.UNMODELLED}
+
+
 def _answered(pairs: Sequence[Pair]) -> list[Pair]:
     """The outcomes with a vendor's answer: not skipped, not a transport failure, not the replica's gap."""
-    gaps = (OutcomeClass.SKIPPED, OutcomeClass.UNMODELLED)
-    return [(p, o) for p, o in pairs if o.klass not in gaps and not o.klass.is_transport]
+    return [(p, o) for p, o in pairs if o.klass not in _UNANSWERED]
 
 
 def _key_shape(sweep: Sweep) -> str:
@@ -482,7 +485,7 @@ _TRANSPORT_FIX = {
 
 def _unreachable(_sweep: Sweep, pairs: Sequence[Pair]) -> Finding | None:
     # prober's transport classes (prober/model.py OutcomeClass.is_transport): no HTTP answer at all.
-    failed = [(p, o) for p, o in pairs if o.klass.is_transport]
+    failed = [(p, o) for p, o in pairs if o.klass in TRANSPORT]
     if not failed:
         return None
     counts = Counter(o.klass for _, o in failed)

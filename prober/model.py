@@ -74,10 +74,11 @@ class OutcomeClass(StrEnum):
     @property
     def is_transport(self) -> bool:
         """True when no HTTP answer was received at all."""
-        return self in _TRANSPORT
+        return self in TRANSPORT
 
 
-_TRANSPORT = frozenset(
+# The classes of an outcome without any HTTP answer (`OutcomeClass.is_transport`), for a pass over many outcomes.
+TRANSPORT = frozenset(
     {
         OutcomeClass.DNS_ERROR,
         OutcomeClass.CONNECT_ERROR,
