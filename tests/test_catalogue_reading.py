@@ -24,7 +24,20 @@ from prober.catalogue.expect import expect
 from prober.catalogue.probes import Checker, Document
 from prober.catalogue.problems import Fields, Problems
 from prober.errors import CatalogueError
-from prober.model import Probe
+from prober.model import (
+    Auth,
+    Body,
+    BodyKind,
+    Capture,
+    CaptureSource,
+    Cost,
+    Expect,
+    KeyStyle,
+    Probe,
+    Region,
+    Surface,
+    Tags,
+)
 from tests.counting import calls
 from tests.test_performance import _generated
 
@@ -365,3 +378,85 @@ def test_a_key_left_out_gives_what_its_skipped_check_gives(check: Callable[[Fiel
     problems = Problems("p.yaml")
     assert check(Fields(reader.Map(1, 0, 0), "'p'", problems)) == value
     assert problems.found == []
+
+
+# Every field of a probe from its own key (five of them are text: one given another's value shows here).
+def test_each_field_of_a_probe_comes_from_its_own_key() -> None:
+    text = yaml.safe_dump(
+        {
+            "version": 1,
+            "probes": [
+                {"id": "login", "description": "logs in", "url": "https://a.test/login", "auth": "cookies"}
+                | {"capture": {"token": [{"cookie": "sid"}]}},
+                {
+                    "id": "user",
+                    "description": "the user",
+                    "method": "post",
+                    "url": "https://a.test/user",
+                    "query": {"q": "1"},
+                    "headers": {"Accept": "application/json"},
+                    "body": {"json": {"a": 1}},
+                    "auth": {"key": "x-api-key"},
+                    "tags": {"region": "intl", "surface": "console", "cost": "billable", "team": "payments"},
+                    "expect": {"status": [200]},
+                    "source": "the a.test docs, page user",
+                    "capture": {"sid": [{"header": "X-Sid"}]},
+                    "needs": "login",
+                },
+            ],
+        },
+        sort_keys=False,
+    )
+    probe = catalogue.parse(text).probes[1]
+    assert probe == Probe(
+        id="user",
+        description="the user",
+        method="POST",
+        url="https://a.test/user?q=1",
+        headers=(("Accept", "application/json"),),
+        body=Body(BodyKind.JSON, '{"a":1}'),
+        auth=Auth.KEY,
+        key_style=KeyStyle.X_API_KEY,
+        tags=Tags(Region.INTL, Surface.CONSOLE, Cost.BILLABLE, (("team", "payments"),)),
+        expect=Expect(statuses=(200,)),
+        source="the a.test docs, page user",
+        captures=(Capture("sid", CaptureSource.HEADER, "X-Sid"),),
+        needs=("login",),
+    )
+
+
+# --- what is made once and shared, pinned to what it stands for -------------------------------------------------
+
+
+def test_each_auth_word_gives_what_it_names() -> None:
+    assert tuple(checks._AUTH_WORDS) == checks.AUTHS
+    assert checks._AUTH_WORDS == {
+        "none": (Auth.NONE, None, None),
+        "cookies": (Auth.COOKIES, None, None),
+        "console-token": (Auth.CONSOLE_TOKEN, None, None),
+        "key": (Auth.KEY, KeyStyle.BEARER, None),
+    }
+
+
+_TAG_VALUES = st.none() | st.booleans() | st.integers(0, 2) | st.sampled_from(["intl", "cn", "api", "free", "x", ""])
+_TAG_MAPS = st.dictionaries(
+    st.sampled_from(["region", "surface", "cost", "team", "regoin", "Team"]),
+    _TAG_VALUES | st.lists(_TAG_VALUES, max_size=1) | st.dictionaries(st.just("a"), _TAG_VALUES, max_size=1),
+    max_size=4,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_TAG_MAPS, st.booleans()), min_size=1, max_size=6))
+def test_tags_remembered_from_an_earlier_probe_are_what_checking_them_gives(
+    written: list[tuple[dict[str, Any], bool]],
+) -> None:
+    seen: dict[tuple[object, ...], Tags] = {}
+    for value, strict in written:
+        results = []
+        for remembered in (seen, None):
+            problems = Problems("p.yaml")
+            mapping, _, _ = reader.read_composed(yaml.safe_dump({"tags": value}), "p.yaml")
+            results.append((checks.tags(Fields(mapping, "'p'", problems), strict, remembered), problems.found))
+        assert results[0] == results[1]
+    assert all(isinstance(text, str) for key in seen for _, text in key[1])  # type: ignore[attr-defined]

@@ -279,17 +279,23 @@ def _form(fields: Fields, value: Any, line: int) -> Body | None:
     return Body(BodyKind.FORM, urllib.parse.urlencode(pairs))
 
 
+# What each auth word gives, made once: an Enum member read off its class (Auth.NONE) costs as much as the rest of
+# the check.
+_AUTH_WORDS: dict[str, tuple[Auth, KeyStyle | None, None]] = {
+    "none": (Auth.NONE, None, None),
+    "cookies": (Auth.COOKIES, None, None),
+    "console-token": (Auth.CONSOLE_TOKEN, None, None),
+    "key": (Auth.KEY, KeyStyle.BEARER, None),
+}
+
+
 def auth(fields: Fields) -> tuple[Auth, KeyStyle | None, list[tuple[KeyStyle, int]] | None]:
     """The auth kind, the key style for a single probe, and the listed styles to expand into."""
     value = fields.mapping.get("auth")
-    if value is None or value == "none":
-        return Auth.NONE, None, None
-    if value == "cookies":
-        return Auth.COOKIES, None, None
-    if value == "console-token":
-        return Auth.CONSOLE_TOKEN, None, None
-    if value == "key":
-        return Auth.KEY, KeyStyle.BEARER, None
+    if value is None:
+        return _AUTH_WORDS["none"]
+    if isinstance(value, str) and value in _AUTH_WORDS:
+        return _AUTH_WORDS[value]
     if isinstance(value, Map) and value:
         check_keys(fields, value, ("key",), "auth")  # a mapping without 'key' has an unknown key to report
         if "key" in value:
@@ -395,9 +401,14 @@ def tags(fields: Fields, strict: bool, seen: dict[tuple[object, ...], Tags] | No
         )
         return _UNTAGGED
     known: tuple[object, ...] | None = None
-    if seen is not None and _TEXT.issuperset(map(type, value.values())):
-        known = (strict, *value.items())
-        found = seen.get(known)
+    if seen is not None:
+        # Only mappings of text are kept, so only a mapping of text finds one: no other value a YAML scalar reads
+        # as is equal to a str. A mapping or list among the values cannot be looked up, and is never kept.
+        try:
+            known = (strict, tuple(value.items()))
+            found = seen.get(known)
+        except TypeError:
+            known = found = None
         if found is not None:
             return found
     before = fields.problems.added
@@ -433,6 +444,12 @@ def tags(fields: Fields, strict: bool, seen: dict[tuple[object, ...], Tags] | No
         cost=Cost(cost) if cost else Cost.FREE,
         extra=tuple(extra),
     )
-    if known is not None and seen is not None and fields.problems.added == before and len(seen) < _REMEMBERED_TAGS:
+    if (
+        known is not None
+        and seen is not None
+        and fields.problems.added == before
+        and len(seen) < _REMEMBERED_TAGS
+        and _TEXT.issuperset(map(type, value.values()))
+    ):
         seen[known] = checked
     return checked

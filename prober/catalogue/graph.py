@@ -94,9 +94,13 @@ def check_scope(
 ) -> None:
     """The key only inside Alibaba's domains (or `--allow-key-host`), the console token only to console gateways,
     no credential over plain http unless `--allow-insecure`: prober/scope.py's rules, each at its probe's line."""
+    none = Auth.NONE  # read once: an Enum member read off its class costs more than the rest of a probe's scan
+    credentialed = [probe for probe in probes if probe.auth is not none]  # the rules are about credentials only
+    found = scope.findings(credentialed, allowed, allow_insecure)
+    if not found:
+        return
     lines = {entry.probe.id: (entry.line, entry.label) for entry in document.located}
-    credentialed = [probe for probe in probes if probe.auth is not Auth.NONE]  # the rules are about credentials only
-    for ident, what in scope.findings(credentialed, allowed, allow_insecure):
+    for ident, what in found:
         line, label = lines[ident]
         problems.add(line, what, label)
 
