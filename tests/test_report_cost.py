@@ -325,3 +325,38 @@ _JSON = st.recursive(
 @given(_JSON)
 def test_one_encoder_encodes_as_a_new_one(value: object) -> None:
     assert report_json._encode_compact(value) == report_json._ENCODER.encode(value)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_TEXT, st.integers(min_value=0, max_value=50))
+def test_the_short_way_of_an_inert_line_is_the_full_work(value: str, limit: int) -> None:
+    """The ids of the terminal table and most results are printable ASCII: only capped, never searched."""
+    assert text.line(value, limit) == inert.line(value, limit)
+
+
+def _plain_full(word: str, first: bool) -> bool:
+    if word in text._SYMBOLS or text._STAMP.fullmatch(word):
+        return True
+    if text._NUMBER.fullmatch(word):
+        return not first
+    return text._LETTERS.fullmatch(word) is not None and text._HEX_RUN.search(word) is None
+
+
+_DIGITS = st.sampled_from(["0", "9", "²", "٣", "Ⅻ", "½", "𝟘", "١٢", "2026-01-01T00:00:00Z", "3.11", "12/60"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_DIGITS | _ALPHABET, min_size=1, max_size=12).map("".join), st.booleans())
+def test_the_short_way_of_a_plain_word_is_the_full_search(word: str, first: bool) -> None:
+    """A word that does not begin with a decimal digit is neither a time nor a number: those searches are skipped."""
+    assert text._plain(word, first) == _plain_full(word, first)
+
+
+def test_the_table_makes_each_id_inert_once() -> None:
+    """The terminal table makes each id inert once, for the column and the row; each row reads as `row` makes it."""
+    sweep = _report_sweep(50)
+    seen = _calls_and_texts(lambda: terminal.table(sweep, colour=True), {"line": inert.line.__code__})
+    assert not {p.id for p in sweep.probes} & set(seen["line"]), "a printable ASCII id needs no escaping"
+    col = terminal.id_width(p.id for p in sweep.probes)
+    rows = [terminal.row(p.id, o, col, colour=True) for p, o in zip(sweep.probes, sweep.outcomes, strict=True)]
+    assert terminal.table(sweep, colour=True) == "\n".join([*terminal.header(col), *rows])

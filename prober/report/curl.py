@@ -83,19 +83,21 @@ def _placeholders(probe: Probe) -> list[str]:
     return capture.placeholders(probe)
 
 
-@functools.lru_cache(maxsize=8)  # a report's thousands of commands share the run's one Reach
-def _start(how: Reach) -> str:
-    """The start of every command of a run: curl, its flags, and how the run reached the hosts."""
+# A report's thousands of commands share the run's one Reach. Cached by its fields (a tuple and a flag, hashed in C)
+# rather than by the Reach itself, whose dataclass hash is Python code run for every command.
+@functools.lru_cache(maxsize=8)
+def _start(connect_to: tuple[str, ...], cacert: bool) -> str:
+    """The start of every command of a run: curl, its flags, and how the run reached the hosts (`Reach`)."""
     parts = ["curl", "-sS", "-i"]
-    for rule in how.connect_to:
+    for rule in connect_to:
         parts += ["--connect-to", shlex.quote(rule)]
-    if how.cacert:
+    if cacert:
         parts += ["--cacert", CA_BUNDLE]
     return " ".join(parts)
 
 
 def _command(probe: Probe, how: Reach, jar: bool) -> str:
-    parts = [_start(how)]
+    parts = [_start(how.connect_to, how.cacert)]
     if probe.method == "HEAD":
         parts.append("--head")
     elif probe.method != "GET" or probe.body is not None:

@@ -17,8 +17,10 @@ from prober import findings as findings_mod
 from prober import inert, ratelimit, urls
 from prober import quota as quota_mod
 from prober.model import (
+    TRANSPORT,
     Auth,
     Cost,
+    Hop,
     KeyStyle,
     Outcome,
     OutcomeClass,
@@ -35,6 +37,7 @@ from prober.report.text import _CACHE_SIZE, _CACHE_TEXT, prose_once
 from prober.report.text import cell as _cell
 from prober.report.text import code as _code
 from prober.report.text import fence as _fence
+from prober.report.text import line as _line
 from prober.report.text import prose as _prose
 from prober.report.text import words as _words
 
@@ -103,46 +106,58 @@ def _result_parts(outcome: Outcome) -> list[_Part]:
     pieces that say which text came from outside, so each output can render it safely."""
     parts: list[_Part] = []
     if outcome.klass is OutcomeClass.SKIPPED:
-        parts += [("skipped: ", _OURS), (outcome.explanation, _PROSE)]
-    elif outcome.klass.is_transport:
+        parts += [("skipped: ", _OURS), _outside(outcome.explanation, _PROSE)]
+    elif outcome.klass in TRANSPORT:  # `klass.is_transport`, without the property's call
         parts.append((outcome.klass.value, _OURS))
     else:
         hops = outcome.hops
-        parts.append((str(outcome.first_status), _OURS))
-        steps: list[list[_Part]] = []
-        for previous, hop in pairwise(hops):
-            if previous.retried_after_s is not None:
-                steps.append([(f", retried after {previous.retried_after_s:g} s: {hop.status}", _OURS)])
-            else:
-                step = [(" → ", _OURS), (urls.host(hop.url) or "", _VALUE)]
-                if hop is hops[-1] and hop.status != 200:
-                    step.append((f" {hop.status}", _OURS))
-                steps.append(step)
-        if len(steps) > _MAX_STEPS:
-            hidden = len(steps) - _MAX_STEPS + 1
-            steps = [
-                *steps[: _MAX_STEPS // 2],
-                [(f" → … ({hidden} more hops)", _OURS)],
-                *steps[-(_MAX_STEPS // 2) + 1 :],
-            ]
-        parts += [part for step in steps for part in step]
+        parts.append((str(hops[0].status if hops else outcome.status), _OURS))  # `outcome.first_status`
+        if len(hops) > 1:  # most answers have one hop, so no redirect steps
+            parts += _steps(hops)
         if outcome.klass is OutcomeClass.REDIRECT_LOOP:
             parts.append((" (redirect loop)", _OURS))
         if outcome.klass is OutcomeClass.UNMODELLED:  # the replica's gap (issue 15), never a vendor answer
             parts.append((" (replica: not modelled)", _OURS))
         elif outcome.vendor_error and outcome.vendor_error.code and outcome.vendor_error.shape != Shape.HTML_LOGIN:
-            parts += [(" ", _OURS), (outcome.vendor_error.code, _VALUE)]
+            parts += [(" ", _OURS), _outside(outcome.vendor_error.code, _VALUE)]
         elif outcome.klass not in _SELF_EVIDENT:
             parts.append((f" ({outcome.klass.value})", _OURS))
-        limits = ratelimit.summary(outcome.rate_limits)
+        limits = ratelimit.summary(outcome.rate_limits) if outcome.rate_limits else None
         if limits:
-            parts += [(" · ", _OURS), (limits, _VALUE)]
+            parts += [(" · ", _OURS), _outside(limits, _VALUE)]
         if outcome.quota:
-            parts += [(" · quota ", _OURS), (quota_mod.summary(outcome.quota), _VALUE)]
+            parts += [(" · quota ", _OURS), _outside(quota_mod.summary(outcome.quota), _VALUE)]
     if outcome.expected is False:
-        parts += [(" ⚠ unexpected (", _OURS), (outcome.unexpected_reason or "", _PROSE), (")", _OURS)]
-    # However long the outside text, the cell stays bounded: each piece is capped, the hop count is bounded.
-    return [(text if kind == _OURS else inert.cap(text, inert.LINE_CAP), kind) for text, kind in parts]
+        parts += [(" ⚠ unexpected (", _OURS), _outside(outcome.unexpected_reason or "", _PROSE), (")", _OURS)]
+    return parts
+
+
+def _outside(text: str, kind: str) -> _Part:
+    """A piece of outside text, capped: however long the outside text, the cell stays bounded (each piece is
+    capped, the hop count is bounded)."""
+    return inert.cap(text, inert.LINE_CAP), kind
+
+
+def _steps(hops: Sequence[Hop]) -> list[_Part]:
+    """The redirect steps after the first status: ` → host` for each hop (with its status when the last is not a
+    200), or `, retried after 2 s: 200` for a hop that retried; the middle of a long chain is elided."""
+    steps: list[list[_Part]] = []
+    for previous, hop in pairwise(hops):
+        if previous.retried_after_s is not None:
+            steps.append([(f", retried after {previous.retried_after_s:g} s: {hop.status}", _OURS)])
+        else:
+            step = [(" → ", _OURS), _outside(urls.host(hop.url) or "", _VALUE)]
+            if hop is hops[-1] and hop.status != 200:
+                step.append((f" {hop.status}", _OURS))
+            steps.append(step)
+    if len(steps) > _MAX_STEPS:
+        hidden = len(steps) - _MAX_STEPS + 1
+        steps = [
+            *steps[: _MAX_STEPS // 2],
+            [(f" → … ({hidden} more hops)", _OURS)],
+            *steps[-(_MAX_STEPS // 2) + 1 :],
+        ]
+    return [part for step in steps for part in step]
 
 
 def _ours(text: str) -> str:
@@ -159,7 +174,7 @@ def result(outcome: Outcome) -> str:
 
 def result_text(outcome: Outcome) -> str:
     """The same result as one line of plain text for the terminal, with no Markdown escapes to undo."""
-    return inert.line("".join(text for text, _ in _result_parts(outcome)), 4 * inert.LINE_CAP)
+    return _line("".join([text for text, _ in _result_parts(outcome)]), 4 * inert.LINE_CAP)
 
 
 def _environment(sweep: Sweep) -> list[str]:
@@ -247,8 +262,9 @@ def section(
         lines = [f"### {heading}", "", _prose(probe.description, start=True), ""]
     else:
         lines = []
+    asked = _code(f"{probe.method} {probe.url}")  # most often the first hop's request too
     # Brief: the URL is in the first hop and the reproducer.
-    request = "" if brief and outcome.hops else f"{_code(f'{probe.method} {probe.url}')} · "
+    request = "" if brief and outcome.hops else f"{asked} · "
     lines.append(f"- Request: {request}{credentials}")
     if not brief:
         lines.append(f"- Source: {_prose(probe.source)}")
@@ -303,8 +319,9 @@ def section(
             status = _status(h.status, h.reason) if len(h.reason) <= _CACHE_TEXT else _status_work(h.status, h.reason)
             if h.retried_after_s is not None:  # our words and a number: nothing for `_cell` to escape
                 status += f" (retried after {h.retried_after_s:g} s)"
+            hop_request = asked if h.method == probe.method and h.url == probe.url else _code(f"{h.method} {h.url}")
             lines.append(
-                f"| {n} | {_cell(_code(f'{h.method} {h.url}'))} | {status} "
+                f"| {n} | {_cell(hop_request)} | {status} "
                 f"| {_cell(_code(h.location)) if h.location else ''} | {cookies} "
                 f"| {'yes' if h.key_sent else 'no'} |"
             )

@@ -19,6 +19,7 @@ from prober import inert
 from prober.errors import ExitCode
 from prober.model import Comparison, Outcome, OutcomeClass, Sweep
 from prober.report.markdown import result_text
+from prober.report.text import line as _line
 from prober.verdict import Verdict
 
 if TYPE_CHECKING:
@@ -135,7 +136,12 @@ def wrap(text: str, width: int, indent: str = "", first: str = "") -> list[str]:
 
 
 def id_width(ids: Iterable[str]) -> int:
-    return min(max((width_of(inert.line(i, 200)) for i in ids), default=5), _ID_MAX)
+    return _id_width([_line(i, 200) for i in ids])
+
+
+def _id_width(shown: Iterable[str]) -> int:
+    """`id_width` of ids already made inert."""
+    return min(max(map(width_of, shown), default=5), _ID_MAX)
 
 
 ROW_LINES = 2  # lines a result may take (a quota needs two); a longer one is shortened, whole in the reports
@@ -144,13 +150,20 @@ ROW_LINES = 2  # lines a result may take (a quota needs two); a longer one is sh
 def row(probe_id: str, outcome: Outcome, id_col: int, width: int = WIDTH, colour: bool = False) -> str:
     """The probe id, then its result in what is left of `width`: on a second line under the first when it is
     longer, and shortened past that."""
-    shown_id = _pad(_middle(inert.line(probe_id, 200), id_col), id_col)
+    return _row(_line(probe_id, 200), outcome, id_col, width, colour)
+
+
+def _row(inert_id: str, outcome: Outcome, id_col: int, width: int, colour: bool) -> str:
+    """`row` of an id already made inert."""
+    shown_id = _pad(_middle(inert_id, id_col), id_col)
     room = max(width - id_col - len(_GAP), 10)
     text = result_text(outcome)
-    lines = wrap(text, room) if width_of(text) > room else [text]
+    sgr = _BOLD_RED if outcome.expected is False else colour_of(outcome.klass)
+    if width_of(text) <= room:  # one line, as most results are
+        return f"{shown_id}{_GAP}{_paint(text, sgr, colour)}".rstrip()
+    lines = wrap(text, room)
     if len(lines) > ROW_LINES:
         lines = [*lines[: ROW_LINES - 1], fit(" ".join(lines[ROW_LINES - 1 :]), room)]
-    sgr = _BOLD_RED if outcome.expected is False else colour_of(outcome.klass)
     lead = [shown_id + _GAP] + [" " * (id_col + len(_GAP))] * (len(lines) - 1)
     return "\n".join(f"{first}{_paint(line, sgr, colour)}".rstrip() for first, line in zip(lead, lines, strict=True))
 
@@ -162,9 +175,10 @@ def header(id_col: int, width: int = WIDTH) -> list[str]:
 
 def table(sweep: Sweep, width: int = WIDTH, colour: bool = False) -> str:
     """Every probe, in catalogue order."""
-    col = id_width(p.id for p in sweep.probes)
+    ids = [_line(p.id, 200) for p in sweep.probes]  # made inert once, for the column's width and the rows
+    col = _id_width(ids)
     lines = header(col, width)
-    lines += [row(p.id, o, col, width, colour) for p, o in zip(sweep.probes, sweep.outcomes, strict=True)]
+    lines += [_row(i, o, col, width, colour) for i, o in zip(ids, sweep.outcomes, strict=True)]
     return "\n".join(lines)
 
 

@@ -82,6 +82,14 @@ def fence(text: str, info: str = "text") -> list[str]:
     return [f"{marker}{info}", text, marker]
 
 
+def line(text: str, limit: int) -> str:
+    """`inert.line(text, limit)`, without its search where there is nothing to find: printable ASCII holds no
+    character it escapes, so such text (an id, most results) is only capped (tests/test_report_cost.py checks)."""
+    if text.isascii() and text.isprintable():
+        return inert.cap(text, limit)
+    return inert.line(text, limit)
+
+
 def plain_block(text: str) -> bool:
     """True when `inert.block` would leave `text` as it is: printable ASCII lines (it escapes no printable ASCII
     character; other text, even with a tab, which it keeps, takes the full way). Each test is one C call."""
@@ -91,10 +99,13 @@ def plain_block(text: str) -> bool:
 def _plain(word: str, first: bool) -> bool:
     if word in _SYMBOLS:
         return True
-    if _STAMP.fullmatch(word):
-        return True
-    if _NUMBER.fullmatch(word):
-        return not first  # `1.` or `1)` at the start of a line opens a list
+    # A time and a number begin with a digit (`\d` is a decimal digit, what `str.isdecimal` tells): a word that
+    # does not, most words, needs neither search.
+    if word[:1].isdecimal():
+        if _STAMP.fullmatch(word):
+            return True
+        if _NUMBER.fullmatch(word):
+            return not first  # `1.` or `1)` at the start of a line opens a list
     return _LETTERS.fullmatch(word) is not None and _HEX_RUN.search(word) is None
 
 
