@@ -166,6 +166,32 @@ def _ids(pairs: Iterable[Pair]) -> tuple[str, ...]:
 _UNANSWERED = TRANSPORT | {OutcomeClass.SKIPPED, OutcomeClass.UNMODELLED}
 
 
+class Index:
+    """The sweep's (probe, outcome) pairs in catalogue order, and the same pairs grouped by outcome class and by the
+    credential the probe presents, each group in catalogue order. Made once per `find`: most rules read one group,
+    where a pass of every rule over every outcome was most of a large sweep's findings time."""
+
+    __slots__ = ("_by_auth", "_by_class", "all")
+
+    def __init__(self, pairs: Sequence[Pair]) -> None:
+        self.all: tuple[Pair, ...] = tuple(pairs)
+        by_class: dict[OutcomeClass, list[Pair]] = {}
+        by_auth: dict[Auth, list[Pair]] = {}
+        for pair in self.all:
+            by_class.setdefault(pair[1].klass, []).append(pair)
+            by_auth.setdefault(pair[0].auth, []).append(pair)
+        self._by_class = {klass: tuple(group) for klass, group in by_class.items()}
+        self._by_auth = {auth: tuple(group) for auth, group in by_auth.items()}
+
+    def of(self, klass: OutcomeClass) -> tuple[Pair, ...]:
+        """The pairs whose outcome is of `klass`."""
+        return self._by_class.get(klass, ())
+
+    def presenting(self, auth: Auth) -> tuple[Pair, ...]:
+        """The pairs whose probe presents `auth`."""
+        return self._by_auth.get(auth, ())
+
+
 def _answered(pairs: Sequence[Pair]) -> list[Pair]:
     """The outcomes with a vendor's answer: not skipped, not a transport failure, not the replica's gap."""
     return [(p, o) for p, o in pairs if o.klass not in _UNANSWERED]
@@ -182,21 +208,21 @@ def _key_shape(sweep: Sweep) -> str:
 # --------------------------------------------------------------------------------------------------
 
 
-def _incomplete(sweep: Sweep, pairs: Sequence[Pair]) -> Finding | None:
+def _incomplete(sweep: Sweep, seen: Index) -> Finding | None:
     # prober's own record (README "Exit codes", 130): an interrupted sweep keeps the probes that finished.
     if sweep.complete:
         return None
     return Finding(
         "incomplete",
-        say("The sweep was interrupted: only {} finished", plural(len(pairs), "probe")),
+        say("The sweep was interrupted: only {} finished", plural(len(seen.all), "probe")),
         (),
         say("run it again to completion"),
     )
 
 
-def _unexpected(_sweep: Sweep, pairs: Sequence[Pair]) -> Finding | None:
+def _unexpected(_sweep: Sweep, seen: Index) -> Finding | None:
     # The catalogue's `expect:` (README "The catalogue"): what its author saw or the sources say.
-    off = [(p, o) for p, o in pairs if o.expected is False]
+    off = [(p, o) for p, o in seen.all if o.expected is False]
     if not off:
         return None
     first_probe, first = off[0]
@@ -209,7 +235,7 @@ def _unexpected(_sweep: Sweep, pairs: Sequence[Pair]) -> Finding | None:
     )
 
 
-def _changed(sweep: Sweep, _pairs: Sequence[Pair]) -> Finding | None:
+def _changed(sweep: Sweep, _seen: Index) -> Finding | None:
     # prober/diff.py: the changes since the --baseline report, with their plain-language labels.
     c = sweep.baseline
     if c is None or not c.changes:
@@ -228,10 +254,10 @@ def _changed(sweep: Sweep, _pairs: Sequence[Pair]) -> Finding | None:
     )
 
 
-def _console_token(_sweep: Sweep, pairs: Sequence[Pair]) -> Finding | None:
+def _console_token(_sweep: Sweep, seen: Index) -> Finding | None:
     # docs/vendor.md#intl-quota, #cli-gateway: a console token on /cli/api.json is the documented INTL quota route;
     # docs/vendor.md#console-token-errors: an expired token gets NoPermission; #console-token: how to make one.
-    token = [(p, o) for p, o in pairs if p.auth is Auth.CONSOLE_TOKEN]
+    token = seen.presenting(Auth.CONSOLE_TOKEN)
     if not token:
         return None
     missing = [(p, o) for p, o in token if o.klass is OutcomeClass.SKIPPED and o.explanation.startswith("no console")]
@@ -281,17 +307,16 @@ def _console_token(_sweep: Sweep, pairs: Sequence[Pair]) -> Finding | None:
     return None
 
 
-def _cookies(_sweep: Sweep, pairs: Sequence[Pair]) -> Finding | None:
+def _cookies(_sweep: Sweep, seen: Index) -> Finding | None:
     # docs/vendor.md#issue-612-intl-cookies, #intl-passport-cookies: an INTL passport session has no
     # login_aliyunid_ticket and the cookie route sends it to login; #session-cookies: the ticket is what counts.
+    cookies = seen.presenting(Auth.COOKIES)
     refused = [
         (p, o)
-        for p, o in pairs
-        if p.auth is Auth.COOKIES
-        and o.klass in (OutcomeClass.REDIRECT_TO_LOGIN, OutcomeClass.CONSOLE_LOGIN_REQUIRED)
-        and o.hops
+        for p, o in cookies
+        if o.klass in (OutcomeClass.REDIRECT_TO_LOGIN, OutcomeClass.CONSOLE_LOGIN_REQUIRED) and o.hops
     ]
-    if not refused or any(p.auth is Auth.COOKIES and o.klass is OutcomeClass.OK for p, o in pairs):
+    if not refused or any(o.klass is OutcomeClass.OK for _, o in cookies):
         return None
     sent = {name for _, o in refused for name in o.hops[0].cookies_sent}
     hosts = len({_host(p) for p, _ in refused})
@@ -324,10 +349,10 @@ def _cookies(_sweep: Sweep, pairs: Sequence[Pair]) -> Finding | None:
     )
 
 
-def _key_on_console(_sweep: Sweep, pairs: Sequence[Pair]) -> Finding | None:
+def _key_on_console(_sweep: Sweep, seen: Index) -> Finding | None:
     # docs/vendor.md#issue-612-key-on-console: ConsoleNeedLogin for the key in each header style;
     # #console-token-errors: NoPermission for a sk-sp- key on /cli/api.json.
-    console = [(p, o) for p, o in pairs if p.auth is Auth.KEY and p.tags.surface is Surface.CONSOLE]
+    console = [(p, o) for p, o in seen.presenting(Auth.KEY) if p.tags.surface is Surface.CONSOLE]
     refused = [(p, o) for p, o in _answered(console) if o.klass is not OutcomeClass.OK]
     if not refused or any(o.klass is OutcomeClass.OK for _, o in console):
         return None
@@ -347,9 +372,9 @@ def _key_on_console(_sweep: Sweep, pairs: Sequence[Pair]) -> Finding | None:
     )
 
 
-def _no_quota_path(_sweep: Sweep, pairs: Sequence[Pair]) -> Finding | None:
+def _no_quota_path(_sweep: Sweep, seen: Index) -> Finding | None:
     # docs/vendor.md#issue-612-table: no DashScope or Coding Plan host has a quota path for the key (404 each).
-    key = [(p, o) for p, o in pairs if p.auth is Auth.KEY and p.tags.surface is Surface.API]
+    key = [(p, o) for p, o in seen.presenting(Auth.KEY) if p.tags.surface is Surface.API]
     missing = [(p, o) for p, o in key if o.klass is OutcomeClass.NOT_FOUND]
     if not missing or any(o.quota is not None for _, o in key):
         return None
@@ -362,13 +387,13 @@ def _no_quota_path(_sweep: Sweep, pairs: Sequence[Pair]) -> Finding | None:
     )
 
 
-def _key_refused(sweep: Sweep, pairs: Sequence[Pair]) -> Finding | None:
+def _key_refused(sweep: Sweep, seen: Index) -> Finding | None:
     # docs/vendor.md#errors-coding-plan: a sk-sp- key on a general DashScope base URL gets 403 invalid api-key;
     # #errors-inference: 401 InvalidApiKey.
     refused = [
         (p, o)
-        for p, o in pairs
-        if p.auth is Auth.KEY and p.tags.surface is not Surface.CONSOLE and o.klass is OutcomeClass.KEY_REJECTED
+        for p, o in seen.of(OutcomeClass.KEY_REJECTED)
+        if p.auth is Auth.KEY and p.tags.surface is not Surface.CONSOLE
     ]
     if not refused:
         return None
@@ -389,13 +414,9 @@ def _key_refused(sweep: Sweep, pairs: Sequence[Pair]) -> Finding | None:
     )
 
 
-def _inference(_sweep: Sweep, pairs: Sequence[Pair]) -> Finding | None:
+def _inference(_sweep: Sweep, seen: Index) -> Finding | None:
     # docs/vendor.md#issue-612-inference: the key works for inference (200), with no rate-limit headers.
-    works = [
-        (p, o)
-        for p, o in pairs
-        if p.auth is Auth.KEY and p.tags.surface is Surface.INFERENCE and o.klass is OutcomeClass.OK
-    ]
+    works = [(p, o) for p, o in seen.of(OutcomeClass.OK) if p.auth is Auth.KEY and p.tags.surface is Surface.INFERENCE]
     if not works:
         return None
     hosts = _listed([_host(p) for p, _ in works])
@@ -406,9 +427,9 @@ def _inference(_sweep: Sweep, pairs: Sequence[Pair]) -> Finding | None:
     )
 
 
-def _agent_only(_sweep: Sweep, pairs: Sequence[Pair]) -> Finding | None:
+def _agent_only(_sweep: Sweep, seen: Index) -> Finding | None:
     # docs/vendor.md#agent-gate: the coding hosts answer 405 "only available for Coding Agents" outside the agent APIs.
-    gated = [(p, o) for p, o in pairs if o.klass is OutcomeClass.AGENT_ONLY]
+    gated = seen.of(OutcomeClass.AGENT_ONLY)
     if not gated:
         return None
     return Finding(
@@ -421,9 +442,9 @@ def _agent_only(_sweep: Sweep, pairs: Sequence[Pair]) -> Finding | None:
     )
 
 
-def _exhausted(_sweep: Sweep, pairs: Sequence[Pair]) -> Finding | None:
+def _exhausted(_sweep: Sweep, seen: Index) -> Finding | None:
     # docs/vendor.md#errors-coding-plan: "<window> allocated quota exceeded"; #throttles: a throttle is not exhaustion.
-    used = [(p, o) for p, o in pairs if o.klass is OutcomeClass.QUOTA_EXHAUSTED]
+    used = seen.of(OutcomeClass.QUOTA_EXHAUSTED)
     if not used:
         return None
     return Finding(
@@ -434,9 +455,9 @@ def _exhausted(_sweep: Sweep, pairs: Sequence[Pair]) -> Finding | None:
     )
 
 
-def _throttled(_sweep: Sweep, pairs: Sequence[Pair]) -> Finding | None:
+def _throttled(_sweep: Sweep, seen: Index) -> Finding | None:
     # docs/vendor.md#throttles: 429 throttles are short; prober waits them out with --max-wait.
-    limited = [(p, o) for p, o in pairs if o.klass is OutcomeClass.RATE_LIMITED]
+    limited = seen.of(OutcomeClass.RATE_LIMITED)
     if not limited:
         return None
     return Finding(
@@ -447,9 +468,9 @@ def _throttled(_sweep: Sweep, pairs: Sequence[Pair]) -> Finding | None:
     )
 
 
-def _rate_limit_headers(_sweep: Sweep, pairs: Sequence[Pair]) -> Finding | None:
+def _rate_limit_headers(_sweep: Sweep, seen: Index) -> Finding | None:
     # docs/vendor.md#no-rate-limit-headers: no public source shows x-ratelimit-* on a DashScope answer.
-    answered = [(p, o) for p, o in _answered(pairs) if o.status is not None]
+    answered = [(p, o) for p, o in _answered(seen.all) if o.status is not None]
     if not answered:
         return None
     with_headers = [(p, o) for p, o in answered if o.rate_limits]
@@ -483,9 +504,9 @@ _TRANSPORT_FIX = {
 }
 
 
-def _unreachable(_sweep: Sweep, pairs: Sequence[Pair]) -> Finding | None:
+def _unreachable(_sweep: Sweep, seen: Index) -> Finding | None:
     # prober's transport classes (prober/model.py OutcomeClass.is_transport): no HTTP answer at all.
-    failed = [(p, o) for p, o in pairs if o.klass in TRANSPORT]
+    failed = [(p, o) for p, o in seen.all if o.klass in TRANSPORT]
     if not failed:
         return None
     counts = Counter(o.klass for _, o in failed)
@@ -500,9 +521,9 @@ def _unreachable(_sweep: Sweep, pairs: Sequence[Pair]) -> Finding | None:
     )
 
 
-def _server_errors(_sweep: Sweep, pairs: Sequence[Pair]) -> Finding | None:
+def _server_errors(_sweep: Sweep, seen: Index) -> Finding | None:
     # RFC 9110 §15.6: a 5xx is the server's own failure, not an answer about the credential.
-    failed = [(p, o) for p, o in pairs if o.klass is OutcomeClass.SERVER_ERROR]
+    failed = seen.of(OutcomeClass.SERVER_ERROR)
     if not failed:
         return None
     verb = "was a server error" if len(failed) == 1 else "were server errors"
@@ -515,10 +536,10 @@ def _server_errors(_sweep: Sweep, pairs: Sequence[Pair]) -> Finding | None:
     )
 
 
-def _unmodelled(_sweep: Sweep, pairs: Sequence[Pair]) -> Finding | None:
+def _unmodelled(_sweep: Sweep, seen: Index) -> Finding | None:
     # prober/replica/behaviours/common.py `unmodelled`, a replay's "not recorded" (issue 15): the replica's gaps,
     # which say nothing about the vendor.
-    gaps = [(p, o) for p, o in pairs if o.klass is OutcomeClass.UNMODELLED]
+    gaps = seen.of(OutcomeClass.UNMODELLED)
     if not gaps:
         return None
     verb = _verb(len(gaps), "has", "have")
@@ -539,14 +560,13 @@ _SKIP_FIX = {
 }
 
 
-def _skipped(_sweep: Sweep, pairs: Sequence[Pair]) -> Finding | None:
+def _skipped(_sweep: Sweep, seen: Index) -> Finding | None:
     # prober's skip reasons (prober/probe.py skip_reason; a dependant's missing capture, prober/runner.py): the
     # console-token ones have their own finding above.
     skipped = [
         (p, o)
-        for p, o in pairs
-        if o.klass is OutcomeClass.SKIPPED
-        and not (p.auth is Auth.CONSOLE_TOKEN and o.explanation.startswith("no console"))
+        for p, o in seen.of(OutcomeClass.SKIPPED)
+        if not (p.auth is Auth.CONSOLE_TOKEN and o.explanation.startswith("no console"))
     ]
     if not skipped:
         return None
@@ -561,7 +581,7 @@ def _skipped(_sweep: Sweep, pairs: Sequence[Pair]) -> Finding | None:
     )
 
 
-Rule = Callable[[Sweep, Sequence[Pair]], Finding | None]
+Rule = Callable[[Sweep, Index], Finding | None]
 
 # The rules in the order findings are shown: what decides a ticket first, then what explains the rest.
 RULES: tuple[Rule, ...] = (
@@ -587,5 +607,5 @@ RULES: tuple[Rule, ...] = (
 
 def find(sweep: Sweep) -> tuple[Finding, ...]:
     """Every finding the sweep supports, in the order of RULES."""
-    pairs = list(zip(sweep.probes, sweep.outcomes, strict=True))
-    return tuple(found for rule in RULES if (found := rule(sweep, pairs)) is not None)
+    seen = Index(list(zip(sweep.probes, sweep.outcomes, strict=True)))
+    return tuple(found for rule in RULES if (found := rule(sweep, seen)) is not None)

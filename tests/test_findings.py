@@ -222,3 +222,36 @@ def test_our_words_stay_plain_markdown_and_only_values_and_flags_are_code() -> N
                 values = {text for text, is_value in pieces if is_value}
                 spans = re.findall(r"`([^`]+)`", words(pieces))
                 assert all(span in values or span.startswith("--") for span in spans), (found.rule, spans)
+
+
+def test_the_index_groups_every_pair_once_in_catalogue_order() -> None:
+    """The rules read groups of the index instead of every outcome: each group keeps the catalogue's order (the
+    evidence lists it), and together the groups by class, like those by credential, are every pair once."""
+    probes = [
+        _probe("a", CLI, Auth.CONSOLE_TOKEN, "console"),
+        _probe("b", "https://dashscope.aliyuncs.com/api/v1/x"),
+        _probe("c", GATEWAY, Auth.COOKIES, "console"),
+        _probe("d", "https://dashscope.aliyuncs.com/api/v1/y"),
+        _probe("e", CLI, Auth.CONSOLE_TOKEN, "console"),
+    ]
+    outcomes = [
+        answer(probes[0], OutcomeClass.KEY_REJECTED, 403),
+        answer(probes[1], OutcomeClass.NOT_FOUND, 404),
+        skipped(probes[2], "no cookie jar"),
+        answer(probes[3], OutcomeClass.KEY_REJECTED, 401),
+        answer(probes[4], OutcomeClass.OK, 200),
+    ]
+    pairs = list(zip(probes, outcomes, strict=True))
+    index = findings.Index(pairs)
+
+    def ids(group: tuple[tuple[Probe, Outcome], ...]) -> list[str]:
+        return [p.id for p, _ in group]
+
+    assert ids(index.all) == ["a", "b", "c", "d", "e"]
+    assert ids(index.of(OutcomeClass.KEY_REJECTED)) == ["a", "d"]
+    assert ids(index.presenting(Auth.CONSOLE_TOKEN)) == ["a", "e"]
+    assert ids(index.presenting(Auth.KEY)) == ["b", "d"]
+    assert index.of(OutcomeClass.TIMEOUT) == () and index.presenting(Auth.NONE) == ()
+    by_class = [pair for klass in OutcomeClass for pair in index.of(klass)]
+    by_auth = [pair for auth in Auth for pair in index.presenting(auth)]
+    assert sorted(map(id, by_class)) == sorted(map(id, by_auth)) == sorted(map(id, pairs))
