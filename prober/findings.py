@@ -17,10 +17,7 @@ from urllib.parse import urlsplit
 from prober import quota as quotas
 from prober import urls
 from prober.model import TRANSPORT, Auth, Outcome, OutcomeClass, Probe, Shape, Surface, Sweep
-
-# A sentence in pieces: (text, True when the piece is a value a renderer shows as code: a name, a vendor code, a
-# host, a command). Outside text is only ever a value, so every renderer can show it safely.
-Words = tuple[tuple[str, bool], ...]
+from prober.words import Words, by_count, counted, join, listed, plain, plural, say
 
 TICKET = "login_aliyunid_ticket"  # docs/vendor.md#session-cookies: the CN ticket cookie
 PASSPORT = (  # docs/vendor.md#intl-passport-cookies: what a signed-in INTL browser holds instead
@@ -35,8 +32,6 @@ PASSPORT = (  # docs/vendor.md#intl-passport-cookies: what a signed-in INTL brow
 )
 TOKEN_COMMAND = "bl auth login --console"  # docs/vendor.md#console-token: how the Bailian CLI makes a console token
 TOKEN_ENV = "BAILIAN_CONSOLE_TOKEN"
-
-_MAX_NAMED = 3  # hosts, paths or codes a sentence names before "and N more"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,78 +50,6 @@ class Finding:
     @property
     def remedy(self) -> str:
         return plain(self.fix)
-
-
-def plain(words: Words) -> str:
-    return "".join(text for text, _ in words)
-
-
-def say(template: str, *values: object) -> Words:
-    """Our words with values in the `{}` places: `say("{} paths answer 404", 7)`. Numbers are our own words;
-    strings are values (shown as code), since they may come from a server or a report file."""
-    pieces = template.split("{}")
-    if len(pieces) != len(values) + 1:
-        raise ValueError(f"{template!r} has {len(pieces) - 1} places for {len(values)} values")
-    words: list[tuple[str, bool]] = []
-    for piece, value in zip(pieces, (*values, None), strict=True):
-        if piece:
-            words.append((piece, False))
-        if isinstance(value, int):
-            words.append((f"{value:,}", False))
-        elif value is not None:
-            words.append((str(value), True))
-    return tuple(words)
-
-
-def join(*parts: Words, sep: str = "; ") -> Words:
-    kept = [p for p in parts if p]
-    out: list[tuple[str, bool]] = []
-    for n, part in enumerate(kept):
-        if n:
-            out.append((sep, False))
-        out += part
-    return tuple(out)
-
-
-def plural(n: int, word: str, many: str | None = None) -> str:
-    """`1 probe`, `2 probes`, `1,000 probes`."""
-    return f"{n:,} {word if n == 1 else (many or word + 's')}"
-
-
-def _verb(n: int, one: str, many: str) -> str:
-    return one if n == 1 else many
-
-
-def _listed(values: Sequence[str], conjunction: str = "and") -> Words:
-    """Up to three values as code, then `and N more`."""
-    shown = list(dict.fromkeys(values))
-    rest = len(shown) - _MAX_NAMED
-    if rest > 0:
-        shown = shown[:_MAX_NAMED]
-    words: list[tuple[str, bool]] = []
-    for n, value in enumerate(shown):
-        if n:
-            last = n == len(shown) - 1 and rest <= 0
-            words.append((f" {conjunction} " if last else ", ", False))
-        words.append((value, True))
-    if rest > 0:
-        words.append((f" {conjunction} {rest:,} more", False))
-    return tuple(words)
-
-
-def _counted(counts: Counter[str]) -> Words:
-    """Each value (as code) with its count when above one, most frequent first."""
-    single = len(counts) == 1
-    parts = [((name, True), (f" ×{n:,}" if n > 1 and not single else "", False)) for name, n in counts.most_common()]
-    shown, rest = parts[: _MAX_NAMED + 1], len(parts) - _MAX_NAMED - 1
-    words: list[tuple[str, bool]] = []
-    for n, (name, times) in enumerate(shown):
-        if n:
-            words.append((", ", False))
-        words += [name, times] if times[0] else [name]
-    if rest > 0:
-        words.append((f" and {rest:,} more", False))
-    return tuple(words)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -293,7 +216,7 @@ def _console_token(_sweep: Sweep, seen: Index) -> Finding | None:
             "console-token-refused",
             join(
                 say(f"The console token was refused on all {plural(len(answered), 'console-token probe')} ("),
-                _counted(Counter(_code(o) for _, o in answered)),
+                counted(Counter(_code(o) for _, o in answered)),
                 sep="",
             )
             + ((")", False),),
@@ -363,7 +286,7 @@ def _key_on_console(_sweep: Sweep, seen: Index) -> Finding | None:
     for path, group in by_path.items():
         styles = {p.key_style for p, _ in group if p.key_style is not None}
         how = f" in all {len(styles)} header styles" if len(styles) > 1 else ""
-        parts.append(_listed([_code(o) for _, o in group]) + say(" on {}" + how, path))
+        parts.append(listed([_code(o) for _, o in group]) + say(" on {}" + how, path))
     return Finding(
         "key-on-console",
         say("The key is not accepted by the console gateways: ") + join(*parts),
@@ -379,10 +302,10 @@ def _no_quota_path(_sweep: Sweep, seen: Index) -> Finding | None:
     if not missing or any(o.quota is not None for _, o in key):
         return None
     hosts = [_host(p) for p, _ in missing]
-    verb = _verb(len(missing), "answers", "answer")
+    verb = by_count(len(missing), "answers", "answer")
     return Finding(
         "no-quota-path",
-        say(f"No quota API on the key hosts: {plural(len(missing), 'path')} {verb} 404 on ") + _listed(hosts),
+        say(f"No quota API on the key hosts: {plural(len(missing), 'path')} {verb} 404 on ") + listed(hosts),
         _ids(missing),
     )
 
@@ -407,7 +330,7 @@ def _key_refused(sweep: Sweep, seen: Index) -> Finding | None:
     return Finding(
         "key-refused",
         say(f"The key is refused on {plural(len(refused), 'request')} to the API hosts (")
-        + _counted(Counter(_status_code(o) for _, o in refused))
+        + counted(Counter(_status_code(o) for _, o in refused))
         + ((")", False),),
         _ids(refused),
         fix,
@@ -419,7 +342,7 @@ def _inference(_sweep: Sweep, seen: Index) -> Finding | None:
     works = [(p, o) for p, o in seen.of(OutcomeClass.OK) if p.auth is Auth.KEY and p.tags.surface is Surface.INFERENCE]
     if not works:
         return None
-    hosts = _listed([_host(p) for p, _ in works])
+    hosts = listed([_host(p) for p, _ in works])
     return Finding(
         "key-inference",
         say(f"The key works for inference ({plural(len(works), 'answer')} 200 on ") + hosts + ((")", False),),
@@ -434,9 +357,7 @@ def _agent_only(_sweep: Sweep, seen: Index) -> Finding | None:
         return None
     return Finding(
         "agent-only",
-        say("The coding hosts serve coding agents only: ")
-        + _listed([_path(p) for p, _ in gated])
-        + say(" answers 405"),
+        say("The coding hosts serve coding agents only: ") + listed([_path(p) for p, _ in gated]) + say(" answers 405"),
         _ids(gated),
         say("call the agent APIs (such as {}) instead", "/apps/anthropic/v1/messages"),
     )
@@ -449,7 +370,7 @@ def _exhausted(_sweep: Sweep, seen: Index) -> Finding | None:
         return None
     return Finding(
         "quota-exhausted",
-        say("The quota is used up: ") + _counted(Counter(o.explanation for _, o in used)),
+        say("The quota is used up: ") + counted(Counter(o.explanation for _, o in used)),
         _ids(used),
         say("wait for the window to reset (the weekly one resets Monday 00:00 UTC+8)"),
     )
@@ -481,7 +402,7 @@ def _rate_limit_headers(_sweep: Sweep, seen: Index) -> Finding | None:
     names = Counter(name.lower() for _, o in with_headers for name, _ in o.rate_limits)
     return Finding(
         "rate-limit-headers",
-        say(f"Rate-limit headers came back on {plural(len(with_headers), 'answer')}: ") + _counted(names),
+        say(f"Rate-limit headers came back on {plural(len(with_headers), 'answer')}: ") + counted(names),
         _ids(with_headers),
     )
 
@@ -530,7 +451,7 @@ def _server_errors(_sweep: Sweep, seen: Index) -> Finding | None:
     return Finding(
         "server-errors",
         say(f"{plural(len(failed), 'answer')} {verb} (")
-        + _counted(Counter(_code(o) for _, o in failed))
+        + counted(Counter(_code(o) for _, o in failed))
         + ((")", False),),
         _ids(failed),
     )
@@ -542,11 +463,11 @@ def _unmodelled(_sweep: Sweep, seen: Index) -> Finding | None:
     gaps = seen.of(OutcomeClass.UNMODELLED)
     if not gaps:
         return None
-    verb = _verb(len(gaps), "has", "have")
+    verb = by_count(len(gaps), "has", "have")
     return Finding(
         "unmodelled",
         say(f"{plural(len(gaps), 'request')} {verb} no answer in the replica (not modelled or not recorded): ")
-        + _listed([_host(p) + _path(p) for p, _ in gaps]),
+        + listed([_host(p) + _path(p) for p, _ in gaps]),
         _ids(gaps),
         say("a sweep of the real endpoints answers them; its JSON report replays with {}", "prober replica --from"),
     )
@@ -575,7 +496,7 @@ def _skipped(_sweep: Sweep, seen: Index) -> Finding | None:
     verb = "was" if len(skipped) == 1 else "were"
     return Finding(
         "skipped",
-        say(f"{plural(len(skipped), 'probe')} {verb} skipped: ") + _counted(heads),
+        say(f"{plural(len(skipped), 'probe')} {verb} skipped: ") + counted(heads),
         _ids(skipped),
         join(*fixes),
     )

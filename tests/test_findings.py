@@ -199,12 +199,6 @@ def test_findings_read_back_from_a_report_are_the_same() -> None:
     assert [f["rule"] for f in stored] == [f.rule for f in findings.find(sweep)]
 
 
-def test_plural_forms() -> None:
-    assert findings.plural(1, "probe") == "1 probe"
-    assert findings.plural(0, "probe") == "0 probes"
-    assert findings.plural(2_000, "change") == "2,000 changes"
-
-
 def test_every_rule_cites_where_its_reading_comes_from() -> None:
     for rule in findings.RULES:
         source = inspect.getsource(rule)

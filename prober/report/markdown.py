@@ -40,6 +40,7 @@ from prober.report.text import fence as _fence
 from prober.report.text import line as _line
 from prober.report.text import prose as _prose
 from prober.report.text import words as _words
+from prober.words import plural
 
 # Classes a bare status already says; any other class is named in the table when the vendor gave no code.
 _SELF_EVIDENT = frozenset({OutcomeClass.OK, OutcomeClass.NOT_FOUND, OutcomeClass.REDIRECT_TO_LOGIN})
@@ -221,7 +222,7 @@ def count_line(sweep: Sweep) -> str:
     counts = Counter(o.klass for o in sweep.outcomes)
     unexpected = sum(1 for o in sweep.outcomes if o.expected is False)
     expected = sum(1 for o in sweep.outcomes if o.expected is True)
-    probes = findings_mod.plural(len(sweep.outcomes), "probe") if sweep.layout >= 2 else f"{len(sweep.outcomes)} probes"
+    probes = plural(len(sweep.outcomes), "probe") if sweep.layout >= 2 else f"{len(sweep.outcomes)} probes"
     return (
         f"{probes}: "
         + ", ".join(f"{counts[k]} {k.value}" for k in OutcomeClass if counts[k])

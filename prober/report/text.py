@@ -165,7 +165,7 @@ _COUNT = re.compile(r"×?\d{1,3}(?:,\d{3})+|×\d{1,6}")
 
 
 def words(parts: tuple[tuple[str, bool], ...]) -> str:
-    """A sentence in pieces (prober.findings.Words) as Markdown: values as code spans, our words as `prose` (so
+    """A sentence in pieces (prober.words.Words) as Markdown: values as code spans, our words as `prose` (so
     even they cannot open anything), except the counts we write, which stay plain."""
     out = []
     for text, is_value in parts:

@@ -17,6 +17,7 @@ from prober.model import Outcome, Probe, Sweep
 from prober.report import changes, curl, markdown
 from prober.report.found import findings_of
 from prober.report.text import cell, fence, prose
+from prober.words import Words, plural
 
 LIMIT = 65_536  # GitHub refuses a comment body longer than this many characters
 _TRAILER = 1_000  # kept free for the closing note
@@ -31,7 +32,7 @@ _ROWS = ("Catalogue", "Probes", "API key", "Console token", "Cookies", "Connect-
 _RUNTIME = ("Python", "aiohttp", "OS")
 
 
-def _capped(words: findings.Words) -> findings.Words:
+def _capped(words: Words) -> Words:
     return tuple((inert.cap(text, _VALUE) if is_value else text, is_value) for text, is_value in words)
 
 
@@ -151,7 +152,7 @@ def render(sweep: Sweep) -> str:
         used += len(rows[i])
     table = "### Results\n\n| Endpoint | Result |\n|---|---|\n" + "".join(rows[i] for i in sorted(kept)) + "\n"
     if len(kept) < total:
-        table += f"{total - len(kept):,} of {findings.plural(total, 'row')} are left out here (see the end).\n\n"
+        table += f"{total - len(kept):,} of {plural(total, 'row')} are left out here (see the end).\n\n"
     budget -= len(table)
 
     # The details, in the same order, each shortened when it does not fit whole; the first that fits in no form
@@ -181,11 +182,11 @@ def _trailer(total: int, rows: int, details: int, shortened: int) -> str:
         return ""
     parts = []
     if rows < total:
-        parts.append(f"{total - rows:,} of {findings.plural(total, 'result row')}")
+        parts.append(f"{total - rows:,} of {plural(total, 'result row')}")
     if details < total:
-        parts.append(f"{total - details:,} of {findings.plural(total, 'probe detail')}")
+        parts.append(f"{total - details:,} of {plural(total, 'probe detail')}")
     if shortened:
-        parts.append(f"the hops, headers and bodies of {findings.plural(shortened, 'other detail')}")
+        parts.append(f"the hops, headers and bodies of {plural(shortened, 'other detail')}")
     left = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
     return (
         f"\n---\n\nLeft out to stay under GitHub's {LIMIT:,}-character limit: {left}, unexpected and changed probes "
