@@ -153,10 +153,11 @@ class Feed:
         # which host's slots it needs, and the probe need not parse it again.
         self._first = {p.id: request.parse(p.url) for p in probes}
         self._origin = {pid: _origin(first) for pid, first in self._first.items()}
-        self._unmet = {p.id: sum(1 for n in set(p.needs) if n in position) for p in probes}
+        # Most probes need none: they skip the set of their needs.
+        self._unmet = {p.id: sum(1 for n in set(p.needs) if n in position) if p.needs else 0 for p in probes}
         self._dependants: dict[str, list[Probe]] = {}
         for p in probes:
-            for need in set(p.needs):
+            for need in set(p.needs) if p.needs else ():
                 if need in position:
                     self._dependants.setdefault(need, []).append(p)
         chain = _chains(probes, self._dependants)
@@ -229,6 +230,9 @@ def _chains(probes: Sequence[Probe], dependants: dict[str, list[Probe]]) -> dict
     found: dict[str, int] = {}
     for root in probes:
         if root.id in found:
+            continue
+        if root.id not in dependants:  # nothing waits for it (most probes): a chain of one, no walk
+            found[root.id] = 1
             continue
         on_path = {root.id}
         stack: list[tuple[Probe, int]] = [(root, 0)]  # a probe and how many of its dependants are done
