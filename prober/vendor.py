@@ -271,21 +271,17 @@ _DENIED_CODES = ("accessdenied", "access_denied")
 _KEY_MESSAGES = ("invalid access token", "invalid api-key", "no api-key provided", "incorrect api key")
 
 
+def _names_key_error(code: str, words: str) -> bool:
+    """The vendor's code or message names a refused or missing key (`code` lower-cased)."""
+    return code in _INVALID_KEY_CODES or any(c in code for c in _DENIED_CODES) or any(m in words for m in _KEY_MESSAGES)
+
+
 # --- Rule 7. docs/vendor.md#errors-inference, #errors-coding-plan and #x-api-key-note.
 def _key_rejected(answer: _Answer) -> Verdict | None:
     words = answer.words
     code = (answer.code or "").lower()
-    if not (
-        answer.status in (401, 403)
-        or (
-            bool(words)  # no vendor code or message (most answers): none of these can match
-            and (
-                code in _INVALID_KEY_CODES
-                or any(c in code for c in _DENIED_CODES)
-                or any(m in words for m in _KEY_MESSAGES)
-            )
-        )
-    ):
+    # No vendor code or message (most answers): no key error can be named, and the searches are skipped.
+    if answer.status not in (401, 403) and not (words and _names_key_error(code, words)):
         return None
     if "no api-key provided" in words:
         meaning = "No API-key provided: the key did not reach the server in a header it reads"
