@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from prober.model import Pairs
+
+_MEMO_SIZE = 1024  # header names remembered per family; the memo starts over when it is full
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,12 +16,26 @@ class Family:
 
     names: frozenset[str]
     prefixes: tuple[str, ...] = ()
+    # Answers repeat their header names: each name as received -> its lower-case form when it is of the family,
+    # else "". Worked out once per name (`_member`); a hostile server's endless new names only refill it.
+    _seen: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def pick(self, headers: Iterable[tuple[str, str]]) -> Pairs:
         """Every header of the family, in received order, names lower-cased; repeats are kept."""
+        seen = self._seen
         picked: list[tuple[str, str]] = []
         for name, value in headers:
-            lowered = name.strip().lower()
-            if lowered in self.names or lowered.startswith(self.prefixes):
+            lowered = seen.get(name)
+            if lowered is None:
+                lowered = self._member(name)
+            if lowered:
                 picked.append((lowered, value))
         return tuple(picked)
+
+    def _member(self, name: str) -> str:
+        lowered = name.strip().lower()
+        member = lowered if lowered in self.names or lowered.startswith(self.prefixes) else ""
+        if len(self._seen) >= _MEMO_SIZE:
+            self._seen.clear()
+        self._seen[name] = member
+        return member

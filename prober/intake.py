@@ -25,7 +25,8 @@ class Keep:
     def __init__(self, redactor: Redactor) -> None:
         self._redactor = redactor
         self._memo: dict[int, dict[str, str]] = {}  # limit -> text -> the text as kept
-        self._size = 0  # entries over all limits
+        self._pairs: dict[tuple[str, str], tuple[str, str]] = {}  # a header as received -> as kept
+        self._size = 0  # entries over all limits and pairs
         self._version = redactor.version
 
     def _scrubbed(self, text: str, limit: int) -> str:
@@ -57,6 +58,7 @@ class Keep:
 
     def _forget(self) -> None:
         self._memo = {}
+        self._pairs = {}
         self._size = 0
         self._version = self._redactor.version
 
@@ -67,10 +69,23 @@ class Keep:
         return inert.block(self._scrubbed(text, limit), limit)
 
     def pairs(self, pairs: Pairs) -> Pairs:
+        """Each (name, value) kept as `line` keeps a name and a value; a pair seen before is looked up whole."""
         if not pairs:
             return ()
-        line = self.line
-        return tuple([(line(k, inert.NAME_CAP), line(v)) for k, v in pairs])
+        if self._version != self._redactor.version:
+            self._forget()
+        memo = self._pairs
+        return tuple([memo.get(pair) or self._pair(pair) for pair in pairs])
+
+    def _pair(self, pair: tuple[str, str]) -> tuple[str, str]:
+        name, value = pair
+        kept = (self.line(name, inert.NAME_CAP), self.line(value))
+        if len(name) + len(value) <= self._MEMO_TEXT:
+            if self._size >= self._MEMO_SIZE:
+                self._forget()
+            self._pairs[pair] = kept
+            self._size += 1
+        return kept
 
     def vendor(self, error: VendorError | None) -> VendorError | None:
         if error is None:

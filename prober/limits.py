@@ -37,9 +37,14 @@ class Limiter:
         released: Callable[[], None] | None = None,
     ) -> None:
         self._released = released
+        self._concurrency = concurrency
         self._global = asyncio.Semaphore(concurrency)
         self._per_host = per_host
         self._hosts: dict[str, asyncio.Semaphore] = {}
+        # Slots held, counted beside the semaphores for `room`, which the runner asks several times per request
+        # (Semaphore.locked walks its waiters each time).
+        self._held = 0
+        self._held_by: dict[str, int] = {}
         self._rate = RateGate(rate) if rate else None
         self._host_rate = host_rate
         self._host_gates: dict[str, RateGate] = {}
@@ -61,17 +66,24 @@ class Limiter:
         if self._rate is not None:
             await self._rate.wait()
 
-    def _release(self, host: asyncio.Semaphore, *, global_too: bool = True) -> None:
-        if global_too:
+    def _hold(self, origin: str) -> None:
+        self._held += 1
+        self._held_by[origin] = self._held_by.get(origin, 0) + 1
+
+    def _release(self, host: asyncio.Semaphore, origin: str | None = None) -> None:
+        """Free `host`, and with `origin` (the slot was held: both semaphores taken) the global slot too."""
+        if origin is not None:
+            self._held -= 1
+            self._held_by[origin] -= 1
             self._global.release()
         host.release()
         if self._released is not None:
             self._released()
 
     def room(self, origin: str) -> bool:
-        """True when a request to `origin` would get its slots at once."""
-        host = self._hosts.get(origin)
-        return not self._global.locked() and (host is None or not host.locked())
+        """True when no slot a request to `origin` needs is held: the request gets its slots at once, unless one
+        just freed is already promised to a request waiting for it."""
+        return self._held < self._concurrency and self._held_by.get(origin, 0) < self._per_host
 
 
 class Slot:
@@ -91,15 +103,16 @@ class Slot:
         try:
             await limiter._global.acquire()
         except BaseException:
-            limiter._release(self._host, global_too=False)
+            limiter._release(self._host)
             raise
+        limiter._hold(self._origin)
         if not limiter._gated:
             return
         try:
             await limiter._gates(self._origin)
         except BaseException:
-            limiter._release(self._host)
+            limiter._release(self._host, self._origin)
             raise
 
     async def __aexit__(self, *_exc: object) -> None:
-        self._limiter._release(self._host)
+        self._limiter._release(self._host, self._origin)

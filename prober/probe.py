@@ -276,9 +276,9 @@ async def _send(
             status=response.status,
             reason=keep.line(response.reason or ""),
             location=keep.optional(response.headers.get("Location"), inert.URL_CAP),
-            cookies_sent=tuple(c.name for c in built.cookies),
+            cookies_sent=tuple([c.name for c in built.cookies]) if built.cookies else (),
             key_sent=built.key_sent,
-            cookies_set=tuple(sorted({keep.line(n, inert.NAME_CAP) for n in response.cookies})),
+            cookies_set=_set_cookie_names(response, keep),
             sent=built.sent,
             withheld=built.withheld,
             # Issue 15: every header but the hop-by-hop ones, cookie values left out, then kept like all server
@@ -289,6 +289,14 @@ async def _send(
         response.release()
         raise
     return response, hop
+
+
+def _set_cookie_names(response: aiohttp.ClientResponse, keep: Keep) -> tuple[str, ...]:
+    """The names of the cookies the answer sets, kept like all server text, sorted; most answers set none (and
+    aiohttp builds its cookie object on first use)."""
+    if "Set-Cookie" not in response.headers:
+        return ()
+    return tuple(sorted({keep.line(name, inert.NAME_CAP) for name in response.cookies}))
 
 
 def _redirect_loop(probe: Probe, progress: _Progress, settings: Settings) -> Outcome:

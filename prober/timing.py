@@ -60,11 +60,17 @@ class Stopwatch:
 
     def timings(self) -> Timings:
         return Timings(
-            total_ms=round((time.perf_counter() - self.started) * 1000, 1),
-            dns_ms=round(self.dns_ms, 1) if self.saw_dns else None,
-            connect_ms=round(self.connect_ms, 1) if self.saw_connect else None,
-            first_byte_ms=round(self.first_byte_ms, 1) if self.first_byte_ms is not None else None,
+            total_ms=_tenths((time.perf_counter() - self.started) * 1000),
+            dns_ms=_tenths(self.dns_ms) if self.saw_dns else None,
+            connect_ms=_tenths(self.connect_ms) if self.saw_connect else None,
+            first_byte_ms=_tenths(self.first_byte_ms) if self.first_byte_ms is not None else None,
         )
+
+
+def _tenths(ms: float) -> float:
+    """`ms` to a tenth, half up (a duration is never negative). `round(ms, 1)` rounds half to even by the exact
+    decimal value, which no clock reading deserves, at several times the cost, for every probe."""
+    return int(ms * 10 + 0.5) / 10
 
 
 # The clock of the request being made, for the connector and the resolver: both run in the request's own task (the

@@ -31,3 +31,14 @@ def test_pick(headers: Pairs, expected: Pairs) -> None:
 
 def test_a_family_without_prefixes_matches_names_only() -> None:
     assert Family(frozenset({"server"})).pick((("Server", "a"), ("server-timing", "b"))) == (("server", "a"),)
+
+
+def test_a_name_seen_before_is_picked_alike_and_endless_new_names_stay_bounded() -> None:
+    family = Family(frozenset({"retry-after"}), ("x-ratelimit-",))
+    answer = (("Retry-After", "5"), ("Server", "s"))
+    assert family.pick(answer) == family.pick(answer) == (("retry-after", "5"),)  # the second time from the memo
+    for n in range(3000):  # a hostile server's endless new names
+        assert family.pick(((f"X-RateLimit-{n}", "1"), (f"x-other-{n}", "2"))) == ((f"x-ratelimit-{n}", "1"),)
+    assert len(family._seen) <= 1024
+    assert family.pick(answer) == (("retry-after", "5"),)
+    assert family == Family(frozenset({"retry-after"}), ("x-ratelimit-",))  # what it has seen is not what it is

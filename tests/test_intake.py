@@ -39,3 +39,15 @@ def test_the_memo_is_bounded_and_long_lines_are_kept_afresh() -> None:
     before = keep._size
     assert keep.line(long) == inert.line(long)
     assert keep._size == before  # not remembered
+
+
+def test_a_pair_is_kept_as_its_name_and_value_are_and_the_pair_memo_is_bounded() -> None:
+    redactor = Redactor(trusted=[Secret(CAPTURED)])
+    keep = Keep(redactor)
+    pairs = (("X-Token", CAPTURED), ("Server", "s\x1b[2J"), ("n" * 300, "v"))
+    expected = tuple((keep.line(k, inert.NAME_CAP), keep.line(v)) for k, v in pairs)
+    assert keep.pairs(pairs) == expected
+    assert keep.pairs(pairs) == expected  # again, from the memo
+    for n in range(Keep._MEMO_SIZE + 10):
+        assert keep.pairs(((f"x-{n}", "v"),)) == ((f"x-{n}", "v"),)
+    assert keep._size <= Keep._MEMO_SIZE

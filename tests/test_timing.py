@@ -10,12 +10,20 @@ from prober.timing import HopClock, Stopwatch, format_peer
 
 def test_a_stopwatch_sums_dns_and_connect_over_the_hops_that_had_them() -> None:
     watch = Stopwatch()
-    watch.add(HopClock(dns_ms=1.25, connect_ms=10.0, peer="127.0.0.1:1"))
+    watch.add(HopClock(dns_ms=1.24, connect_ms=10.0, peer="127.0.0.1:1"))
     watch.add(HopClock())  # a pooled connection: neither
     watch.add(HopClock(connect_ms=5.0))
     timings = watch.timings()
     assert (timings.dns_ms, timings.connect_ms) == (1.2, 15.0)
     assert timings.first_byte_ms is None and timings.total_ms >= 0
+
+
+@pytest.mark.parametrize(("ms", "shown"), [(0.0, 0.0), (0.04, 0.0), (0.05, 0.1), (1.25, 1.3), (12.349, 12.3), (7.0, 7)])
+def test_a_figure_is_kept_to_a_tenth_of_a_millisecond_half_up(ms: float, shown: float) -> None:
+    watch = Stopwatch()
+    watch.add(HopClock(dns_ms=ms))
+    assert watch.timings().dns_ms == shown
+    assert repr(watch.timings().dns_ms) == repr(shown)  # no 0.30000000000000004 in a report
 
 
 def test_no_hop_resolved_or_connected_means_no_figure_not_zero() -> None:
