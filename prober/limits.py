@@ -1,9 +1,11 @@
-"""How many requests may be in flight and how fast they may start: a global and a per-host slot, and rate gates."""
+"""How many requests may be in flight, how fast they may start, and how long a probe may take: a global and a
+per-host slot, rate gates, and the probes' deadlines."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from types import TracebackType
 
 
 class RateGate:
@@ -116,3 +118,90 @@ class Slot:
 
     async def __aexit__(self, *_exc: object) -> None:
         self._limiter._release(self._host, self._origin)
+
+
+class Deadlines:
+    """The per-probe deadlines of one sweep, kept by one timer: the earliest deadline's.
+
+    Every probe of a sweep gets the same number of seconds from the moment it starts (`Deadline.start`), so the
+    deadlines fall in the order the probes started: the timer only ever needs the oldest running probe's. A timer
+    per probe (asyncio.timeout) costs a timer handle, a heap entry and a cancellation for every request."""
+
+    def __init__(self, seconds: float) -> None:
+        self._seconds = seconds
+        self._running: dict[Deadline, float] = {}  # started and not yet ended, in start order: deadline order
+        self._timer: asyncio.TimerHandle | None = None
+
+    def deadline(self) -> Deadline:
+        """`async with deadlines.deadline() as d:` one probe; `d.start()` when its time starts."""
+        return Deadline(self)
+
+    def _start(self, deadline: Deadline, loop: asyncio.AbstractEventLoop) -> float:
+        when = loop.time() + self._seconds
+        self._running[deadline] = when
+        if self._timer is None:
+            self._timer = loop.call_at(when, self._expire, loop)
+        return when
+
+    def _idle(self) -> None:
+        """No probe is running: no timer is left behind (the sweep's loop may be about to close)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _expire(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Cancel every probe whose deadline has come, then wait for the next one's."""
+        self._timer = None
+        now = loop.time()
+        running = self._running
+        while running:
+            deadline, when = next(iter(running.items()))
+            if when > now:
+                self._timer = loop.call_at(when, self._expire, loop)
+                return
+            del running[deadline]
+            deadline._expire()
+
+
+class Deadline:
+    """One probe's deadline: the block it guards raises TimeoutError once `Deadlines`' seconds have passed since
+    `start` (none before it). As asyncio.timeout: the probe's task is cancelled, and the cancellation becomes
+    TimeoutError where the block ends unless the task was also cancelled from elsewhere (the sweep interrupted)."""
+
+    __slots__ = ("_cancelling", "_deadlines", "_expired", "_task", "_when")
+
+    def __init__(self, deadlines: Deadlines) -> None:
+        self._deadlines = deadlines
+        self._when: float | None = None
+        self._expired = False
+
+    async def __aenter__(self) -> Deadline:
+        task = asyncio.current_task()
+        if task is None:
+            raise RuntimeError("a deadline is kept inside a task")
+        self._task = task
+        self._cancelling = task.cancelling()
+        return self
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The probe's time starts now (once: later calls change nothing)."""
+        if self._when is None:
+            self._when = self._deadlines._start(self, loop)
+
+    def left(self, loop: asyncio.AbstractEventLoop) -> float | None:
+        """Seconds until the deadline; None before `start`."""
+        return None if self._when is None else self._when - loop.time()
+
+    def _expire(self) -> None:
+        self._expired = True
+        self._task.cancel()
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, _tb: TracebackType | None
+    ) -> None:
+        deadlines = self._deadlines
+        deadlines._running.pop(self, None)
+        if not deadlines._running:
+            deadlines._idle()
+        if self._expired and self._task.uncancel() <= self._cancelling and exc_type is asyncio.CancelledError:
+            raise TimeoutError from exc

@@ -29,7 +29,7 @@ from prober import (
 )
 from prober.credentials import Credentials
 from prober.intake import Keep
-from prober.limits import Limiter
+from prober.limits import Deadlines, Limiter
 from prober.model import Auth, Hop, Outcome, OutcomeClass, Probe
 from prober.proxies import Proxies
 from prober.redact import Redactor, Secret
@@ -143,9 +143,11 @@ class Context:
     proxies: Proxies
     keep: Keep = field(init=False)
     limits: exchange.Limits = field(init=False)  # the settings the next-request policy reads
+    deadlines: Deadlines = field(init=False)  # each probe's `settings.timeout`
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "keep", Keep(self.redactor))
+        object.__setattr__(self, "deadlines", Deadlines(self.settings.timeout))
         settings = self.settings
         limits = exchange.Limits(settings.max_redirects, settings.max_wait, settings.max_retries)
         object.__setattr__(self, "limits", limits)
@@ -199,7 +201,7 @@ async def _exchange(
     limits = ctx.limits
     loop = asyncio.get_running_loop()
     wait = 0.0
-    async with asyncio.timeout(None) as deadline:
+    async with ctx.deadlines.deadline() as deadline:
         while True:
             if wait:
                 # Waiting out Retry-After holds no slot: other probes to the host may proceed.
@@ -209,13 +211,13 @@ async def _exchange(
                     # The deadline starts when the first request may go out: waiting for a slot behind a
                     # slow host is queueing, not the endpoint's time.
                     progress.watch.start()
-                    deadline.reschedule(loop.time() + settings.timeout)
+                    deadline.start(loop)
                 response, hop = await _send(ctx, probe, guard, first, attempt, keep, progress.watch)
                 async with response:
                     answer = exchange.Answer(
                         response.status, response.headers.get("Location"), response.headers.get("Retry-After")
                     )
-                    step = exchange.after(attempt, answer, limits, time.time(), _left(deadline, loop))
+                    step = exchange.after(attempt, answer, limits, time.time(), deadline.left(loop))
                     retried = step.action is exchange.Action.RETRY
                     progress.hops.append(replace(hop, retried_after_s=step.wait) if retried else hop)
                     if step.action is exchange.Action.READ:
@@ -231,11 +233,6 @@ async def _exchange(
         # Captured credentials are secrets from the moment they exist: before any text is kept.
         ctx.redactor.add(v.text for v in values.values() if v.scope is not None)
     return _answer(probe, response, hop, progress, text, size, truncated, settings, keep, tuple(sorted(values)))
-
-
-def _left(deadline: asyncio.Timeout, loop: asyncio.AbstractEventLoop) -> float | None:
-    when = deadline.when()
-    return None if when is None else when - loop.time()
 
 
 async def _send(
