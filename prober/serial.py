@@ -6,6 +6,7 @@ import dataclasses
 import re
 import types
 import typing
+from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -315,16 +316,14 @@ def load_comparison(d: dict[str, Any]) -> Comparison:
 
 def dump_head(sweep: Sweep) -> dict[str, Any]:
     """Every top-level field of the report except `results`, in the report's key order."""
-    counts: dict[str, int] = {}
-    for o in sweep.outcomes:
-        counts[o.klass.value] = counts.get(o.klass.value, 0) + 1
+    counts = Counter(o.klass for o in sweep.outcomes)  # by member: `.value` is slow on 3.11, read once per class
     return {
         "schema_version": sweep.schema_version,
         "started_at": sweep.started_at,
         "finished_at": sweep.finished_at,
         "complete": sweep.complete,
         "environment": dict(sweep.environment),
-        "summary": {k.value: counts[k.value] for k in OutcomeClass if k.value in counts},
+        "summary": {k.value: counts[k] for k in OutcomeClass if k in counts},
         "baseline": dump_comparison(sweep.baseline) if sweep.baseline is not None else None,
         # Since layout 2 (issue 13): the layout, and the findings as plain sentences for readers of the JSON; both
         # are left out for a report of layout 1, which then reads back as it was written.

@@ -15,6 +15,10 @@ from dataclasses import dataclass
 from prober import capture, inert
 from prober.model import Auth, Outcome, Pairs, Probe
 
+# The members a command is built on, looked up once: an attribute of an enum class is a slow lookup in Python 3.11
+# (its metaclass has a `__getattr__`), and every command of a report asks for them.
+_KEY, _COOKIES, _CONSOLE_TOKEN = Auth.KEY, Auth.COOKIES, Auth.CONSOLE_TOKEN
+
 COOKIE_JAR = "cookies.txt"  # what a reproducer calls the user's jar: never the path it was read from
 CA_BUNDLE = "ca.pem"  # likewise for the --cacert bundle
 
@@ -56,7 +60,7 @@ def command(probe: Probe) -> str:
 def reproducer(probe: Probe, outcome: Outcome, how: Reach) -> str:
     """Comment lines saying what to put in place (the jar, the CA bundle, captured values), then the command."""
     notes = []
-    if probe.auth is Auth.COOKIES:
+    if probe.auth is _COOKIES:
         sent = ""
         if outcome.hops:
             names = ", ".join(inert.line(n, inert.NAME_CAP) for n in outcome.hops[0].cookies_sent)
@@ -78,8 +82,8 @@ def _placeholders(probe: Probe) -> list[str]:
     """`capture.placeholders(probe)`. A placeholder needs a `{` in the URL, a header value or the body (where an
     encoded one is looked for too): a probe with neither a body nor a `{` has none, which the searches would only
     confirm (tests/test_report_cost.py checks it is the same)."""
-    if probe.body is None and "{" not in probe.url and not any("{" in value for _, value in probe.headers):
-        return []
+    if probe.body is None and "{" not in probe.url and not (probe.headers and any("{" in v for _, v in probe.headers)):
+        return []  # (most probes send no header of their own: no generator to build for them)
     return capture.placeholders(probe)
 
 
@@ -105,14 +109,15 @@ def _command(probe: Probe, how: Reach, jar: bool) -> str:
     parts.append(_arg(probe.url))
     for name, value in probe.headers:
         parts += ["-H", _arg(f"{name}: {value}")]
-    if probe.auth is Auth.KEY and probe.key_style is not None:
+    auth = probe.auth
+    if auth is _KEY and probe.key_style is not None:
         # Double quotes so the shell expands the variable; the value itself never appears here.
         parts += ["-H", f'"{probe.key_style.header}: {probe.key_style.header_value("$DASHSCOPE_API_KEY")}"']
-    elif probe.auth is Auth.CONSOLE_TOKEN:
+    elif auth is _CONSOLE_TOKEN:
         parts += ["-H", '"Authorization: Bearer $BAILIAN_CONSOLE_TOKEN"']
-    elif probe.auth is Auth.COOKIES and jar:
+    elif auth is _COOKIES and jar:
         parts += ["-b", COOKIE_JAR]  # curl sends the jar's cookies for this URL, as a browser would
-    elif probe.auth is Auth.COOKIES:
+    elif auth is _COOKIES:
         parts += ["-H", '"Cookie: $COOKIE"']
     if probe.body is not None:
         parts += ["-H", shlex.quote(f"Content-Type: {probe.body.kind.content_type}")]

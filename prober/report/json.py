@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import json
-import math
 import re
 from collections.abc import Callable, Iterator
+from enum import Enum
 from json.encoder import encode_basestring
+from math import isfinite
 from typing import Any
 
 from prober import serial
-from prober.model import Hop, Outcome, Pairs, Probe, Sweep
+from prober.model import Capture, Hop, Outcome, Pairs, Probe, Sweep
+from prober.report.text import _CACHE_SIZE, _CACHE_TEXT
 
 # What `ensure_ascii=False` leaves raw but must not be: DEL and C1 controls (a terminal acts on them), lone
 # surrogates (no UTF-8 encoder writes them), line separators and the bidi and zero-width format characters.
@@ -86,18 +89,25 @@ def _string_or_null(value: str | None) -> str:
 
 
 def _scalar(value: Any) -> str:
-    """A number, a flag or null as the encoder writes it; any other value, by the encoder itself."""
-    if value is None:
+    """A number, a flag or null as the encoder writes it; any other value, by the encoder itself. The encoder
+    writes an int or a finite float by its type's `__repr__`, which `repr` calls for exactly that type."""
+    kind = type(value)
+    if kind is float:  # the commonest: timings
+        if isfinite(value):
+            return repr(value)
+    elif value is None:
         return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if type(value) is int:
-        return int.__repr__(value)
-    if type(value) is float and math.isfinite(value):
-        return float.__repr__(value)
+    elif kind is int:
+        return repr(value)
+    elif kind is bool:
+        return "true" if value else "false"
     return _encode_compact(value)
+
+
+def _member(value: Enum) -> str:
+    """`_string(value.value)`, read from the member's `_value_`, which the `value` property returns (in Python 3.11
+    through two Python-level calls). What has no `_value_` raises AttributeError, as serial's `.value` does."""
+    return _string(value._value_)
 
 
 # Most lists of a result are empty: `== ()` says so at once, and leaves anything else, even another falsy value,
@@ -109,12 +119,26 @@ def _strings(values: tuple[str, ...]) -> str:
 
 
 def _pairs(pairs: Pairs) -> str:
-    return "[]" if pairs == () else f"[{', '.join([f'[{_string(k)}, {_string(v)}]' for k, v in pairs])}]"
+    if pairs == ():
+        return "[]"
+    written = [_pair(k, v) if len(k) + len(v) <= _CACHE_TEXT else _pair_work(k, v) for k, v in pairs]
+    return f"[{', '.join(written)}]"
+
+
+def _pair_work(name: str, value: str) -> str:
+    return f"[{_string(name)}, {_string(value)}]"
+
+
+# Header pairs repeat from answer to answer (`Server: nginx`, `Content-Length: 0`): each is written once and
+# remembered, in a cache bounded as prober.report.text's (1,024 entries of at most 256 characters in; longer pairs
+# are written each time). Equal strings are written alike, and a name or value that is not a string raises, so
+# nothing is kept for it.
+_pair = functools.lru_cache(maxsize=_CACHE_SIZE)(_pair_work)
 
 
 def _probe(p: Probe) -> str:
     """`serial.dump_probe(p)` as JSON text."""
-    body = f'{{"kind": {_string(p.body.kind.value)}, "text": {_string(p.body.text)}}}' if p.body else "null"
+    body = f'{{"kind": {_member(p.body.kind)}, "text": {_string(p.body.text)}}}' if p.body else "null"
     tags = p.tags
     if tags.extra:
         tags_text = _encode_compact(serial.dump_tags(tags))
@@ -123,19 +147,18 @@ def _probe(p: Probe) -> str:
             f'{{"region": {_string(tags.region or "")}, "surface": {_string(tags.surface or "")}, '
             f'"cost": {_string(tags.cost)}}}'
         )
-    captures = ", ".join(
-        [
-            f'{{"name": {_string(c.name)}, "source": {_string(c.source.value)}, "arg": {_string(c.arg)}}}'
-            for c in p.captures
-        ]
-    )
+    captures = "" if p.captures == () else ", ".join([_capture(c) for c in p.captures])
     return (
         f'{{"id": {_string(p.id)}, "description": {_string(p.description)}, "method": {_string(p.method)}, '
-        f'"url": {_string(p.url)}, "headers": {_pairs(p.headers)}, "body": {body}, "auth": {_string(p.auth.value)}, '
-        f'"key_style": {_string(p.key_style.value) if p.key_style else "null"}, "tags": {tags_text}, '
+        f'"url": {_string(p.url)}, "headers": {_pairs(p.headers)}, "body": {body}, "auth": {_member(p.auth)}, '
+        f'"key_style": {_member(p.key_style) if p.key_style else "null"}, "tags": {tags_text}, '
         f'"expect": {_encode_compact(serial.dump_expect(p.expect)) if p.expect else "null"}, '
         f'"source": {_string(p.source)}, "captures": [{captures}], "needs": {_strings(p.needs)}}}'
     )
+
+
+def _capture(c: Capture) -> str:
+    return f'{{"name": {_string(c.name)}, "source": {_member(c.source)}, "arg": {_string(c.arg)}}}'
 
 
 def _hop(h: Hop) -> str:
@@ -165,7 +188,7 @@ def _outcome(o: Outcome) -> str:
         else "null"
     )
     text = (
-        f'{{"class": {_string(o.klass.value)}, "explanation": {_string(o.explanation)}, '
+        f'{{"class": {_member(o.klass)}, "explanation": {_string(o.explanation)}, '
         f'"status": {_scalar(o.status)}, "reason": {_string(o.reason)}, "expected": {_scalar(o.expected)}, '
         f'"unexpected_reason": {_string_or_null(o.unexpected_reason)}, '
         f'"hops": [{", ".join([_hop(h) for h in o.hops])}], "final_url": {_string_or_null(o.final_url)}, '

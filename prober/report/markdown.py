@@ -30,6 +30,7 @@ from prober.model import (
     Shape,
     Surface,
     Sweep,
+    Timings,
 )
 from prober.report import changes, curl
 from prober.report.found import findings_of
@@ -45,17 +46,23 @@ from prober.words import plural
 # Classes a bare status already says; any other class is named in the table when the vendor gave no code.
 _SELF_EVIDENT = frozenset({OutcomeClass.OK, OutcomeClass.NOT_FOUND, OutcomeClass.REDIRECT_TO_LOGIN})
 
+# The members every row of the results table is compared with, looked up once: an attribute of an enum class is a
+# slow lookup in Python 3.11 (its metaclass has a `__getattr__`).
+_KEY = Auth.KEY
+_SKIPPED, _REDIRECT_LOOP, _UNMODELLED = OutcomeClass.SKIPPED, OutcomeClass.REDIRECT_LOOP, OutcomeClass.UNMODELLED
+
 
 # A URL whose host and path can be read without urlsplit: a lower-case host name (no user, port, IPv6 brackets
-# or % zone, which urlsplit's `hostname` would take apart or lower-case), then the path up to the query.
-_PLAIN_URL = re.compile(r"https?://([a-z0-9.-]+)(/[^?#]*)?(?=[?#]|\Z)")
+# or % zone, which urlsplit's `hostname` would take apart or lower-case), then the path up to the query, with none
+# of the tab, CR and LF that urlsplit removes (in the query or the fragment, their removal changes neither).
+_PLAIN_URL = re.compile(r"https?://([a-z0-9.-]+)(/[^?#\t\r\n]*)?(?=[?#]|\Z)")
 
 
 def host_path(url: str) -> str:
-    """The host and path (`/` when it has none) as urlsplit reads them. A printable URL holds none of the tab,
-    CR, LF and leading controls urlsplit removes, so one whose host is plain is read by one match (a URL is
-    distinct per probe: urlsplit's own cache never helps); tests/test_report_cost.py checks it is the same."""
-    match = _PLAIN_URL.match(url) if url.isprintable() else None
+    """The host and path (`/` when it has none) as urlsplit reads them. A URL that begins with the scheme has none
+    of the leading controls urlsplit strips, so one whose host is plain is read by one match (a URL is distinct
+    per probe: urlsplit's own cache never helps); tests/test_report_cost.py checks it is the same."""
+    match = _PLAIN_URL.match(url)
     if match is not None:
         return f"{match[1]}{match[2] or '/'}"
     parts = urlsplit(url)
@@ -80,13 +87,13 @@ def endpoints(probes: Sequence[Probe], ids: Sequence[str] | None = None) -> list
     shown = [_shown(p) for p in probes]
     count = Counter(shown)
     styled = Counter(
-        (text, p.key_style) for text, p in zip(shown, probes, strict=True) if p.auth is Auth.KEY and p.key_style
+        (text, p.key_style) for text, p in zip(shown, probes, strict=True) if p.auth is _KEY and p.key_style
     )
     cells = []
     for n, (text, p) in enumerate(zip(shown, probes, strict=True)):
         cell = _code(text)
         if count[text] > 1:
-            by_style = p.auth is Auth.KEY and p.key_style is not None and styled[(text, p.key_style)] == 1
+            by_style = p.auth is _KEY and p.key_style is not None and styled[(text, p.key_style)] == 1
             if by_style and p.key_style is not None:
                 cell += f" ({p.key_style.value})"
             else:
@@ -106,7 +113,7 @@ def _result_parts(outcome: Outcome) -> list[_Part]:
     """The short result, as in the CodexBar #612 ticket table (`404`, `302 → passport.alibabacloud.com`), in
     pieces that say which text came from outside, so each output can render it safely."""
     parts: list[_Part] = []
-    if outcome.klass is OutcomeClass.SKIPPED:
+    if outcome.klass is _SKIPPED:
         parts += [("skipped: ", _OURS), _outside(outcome.explanation, _PROSE)]
     elif outcome.klass in TRANSPORT:  # `klass.is_transport`, without the property's call
         parts.append((outcome.klass.value, _OURS))
@@ -115,9 +122,9 @@ def _result_parts(outcome: Outcome) -> list[_Part]:
         parts.append((str(hops[0].status if hops else outcome.status), _OURS))  # `outcome.first_status`
         if len(hops) > 1:  # most answers have one hop, so no redirect steps
             parts += _steps(hops)
-        if outcome.klass is OutcomeClass.REDIRECT_LOOP:
+        if outcome.klass is _REDIRECT_LOOP:
             parts.append((" (redirect loop)", _OURS))
-        if outcome.klass is OutcomeClass.UNMODELLED:  # the replica's gap (issue 15), never a vendor answer
+        if outcome.klass is _UNMODELLED:  # the replica's gap (issue 15), never a vendor answer
             parts.append((" (replica: not modelled)", _OURS))
         elif outcome.vendor_error and outcome.vendor_error.code and outcome.vendor_error.shape != Shape.HTML_LOGIN:
             parts += [(" ", _OURS), _outside(outcome.vendor_error.code, _VALUE)]
@@ -161,16 +168,12 @@ def _steps(hops: Sequence[Hop]) -> list[_Part]:
     return [part for step in steps for part in step]
 
 
-def _ours(text: str) -> str:
-    return text
-
-
-_RENDERED = {_OURS: _ours, _VALUE: _code, _PROSE: _prose}
+_RENDERED = {_VALUE: _code, _PROSE: _prose}  # our own words are written as they are
 
 
 def result(outcome: Outcome) -> str:
     """The result cell of the Markdown table: outside values in code spans, outside sentences as `prose`."""
-    return _cell("".join([_RENDERED[kind](text) for text, kind in _result_parts(outcome)]))
+    return _cell("".join([text if kind == _OURS else _RENDERED[kind](text) for text, kind in _result_parts(outcome)]))
 
 
 def result_text(outcome: Outcome) -> str:
@@ -299,15 +302,7 @@ def section(
     if outcome.remote_addr and not brief:
         lines.append(f"- Remote address: {_code(outcome.remote_addr)}")
     if outcome.timings and not brief:
-        t = outcome.timings
-        time = f"- Time: total {t.total_ms:.1f} ms"
-        if t.dns_ms is not None:
-            time += f", dns {t.dns_ms:.1f} ms"
-        if t.connect_ms is not None:
-            time += f", connect+tls {t.connect_ms:.1f} ms"
-        if t.first_byte_ms is not None:
-            time += f", first byte {t.first_byte_ms:.1f} ms"
-        lines.append(time)
+        lines.append(_time(outcome.timings))
     if outcome.hops:
         lines += [
             "",
@@ -315,14 +310,16 @@ def section(
             "|---|---|---|---|---|---|",
         ]
         notes = []  # what else carried credentials, and what a hop to another origin (or to http) did not get
+        asked_cell = _cell(asked)  # the first hop's request, most often
         for n, h in enumerate(outcome.hops, start=1):
             cookies = _cell(", ".join([_code(name) for name in h.cookies_sent])) if h.cookies_sent else "none"
             status = _status(h.status, h.reason) if len(h.reason) <= _CACHE_TEXT else _status_work(h.status, h.reason)
             if h.retried_after_s is not None:  # our words and a number: nothing for `_cell` to escape
                 status += f" (retried after {h.retried_after_s:g} s)"
-            hop_request = asked if h.method == probe.method and h.url == probe.url else _code(f"{h.method} {h.url}")
+            same = h.method == probe.method and h.url == probe.url
+            hop_request = asked_cell if same else _cell(_code(f"{h.method} {h.url}"))
             lines.append(
-                f"| {n} | {_cell(hop_request)} | {status} "
+                f"| {n} | {hop_request} | {status} "
                 f"| {_cell(_code(h.location)) if h.location else ''} | {cookies} "
                 f"| {'yes' if h.key_sent else 'no'} |"
             )
@@ -380,6 +377,24 @@ def _status_work(status: int, reason: str) -> str:
 
 
 _status = functools.lru_cache(maxsize=_CACHE_SIZE)(_status_work)  # bounded as prober.report.text's caches
+
+
+def _time(t: Timings) -> str:
+    """`- Time: total 42.8 ms, dns 0.0 ms, connect+tls 35.1 ms, first byte 42.7 ms`: the phases that were measured."""
+    if t.dns_ms is not None and t.connect_ms is not None and t.first_byte_ms is not None:
+        # Every phase measured (most answers): the line below, built at once rather than in four pieces.
+        return (
+            f"- Time: total {t.total_ms:.1f} ms, dns {t.dns_ms:.1f} ms, connect+tls {t.connect_ms:.1f} ms, "
+            f"first byte {t.first_byte_ms:.1f} ms"
+        )
+    time = f"- Time: total {t.total_ms:.1f} ms"
+    if t.dns_ms is not None:
+        time += f", dns {t.dns_ms:.1f} ms"
+    if t.connect_ms is not None:
+        time += f", connect+tls {t.connect_ms:.1f} ms"
+    if t.first_byte_ms is not None:
+        time += f", first byte {t.first_byte_ms:.1f} ms"
+    return time
 
 
 def _count(value: int | None) -> str:
