@@ -6,6 +6,8 @@ and the order of the problems are the same as checking the whole tree; the guard
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import tracemalloc
 import urllib.parse
 from collections.abc import Callable
@@ -146,6 +148,33 @@ _DOCUMENT = st.dictionaries(
 @given(_DOCUMENT, st.sampled_from([None, True, False]))
 def test_any_document_is_checked_alike_either_way(document: dict[str, Any], flow: bool | None) -> None:
     _agree(yaml.safe_dump(document, default_flow_style=flow, sort_keys=False, allow_unicode=True))
+
+
+# A probe's key list is checked for unknown and missing keys once (prober/catalogue/probes.py `_check_keys`): the
+# problems and probes are those of checking every probe's keys afresh.
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_PROBE | st.dictionaries(_KEYS, _VALUES, max_size=4), max_size=6), st.booleans())
+def test_a_key_list_checked_once_gives_what_checking_each_probe_gives(items: list[Any], strict: bool) -> None:
+    text = yaml.safe_dump({"version": 1, "defaults": {"source": "s"}, "probes": items}, sort_keys=False)
+    remembered = _whole(text, strict)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(probes, "_REMEMBERED_KEY_LISTS", 0)
+        assert _whole(text, strict) == remembered
+
+
+def test_a_plain_catalogue_is_checked_without_the_modules_only_some_need() -> None:
+    """Captures and placeholders (prober.capture, with the redaction code), credentials (prober.scope), expected
+    header values (prober.expectations), bodies (json) and suggestions (difflib) are imported when a catalogue has
+    them: a catalogue without them is checked without."""
+    code = (
+        "import sys\n"
+        "from prober import catalogue\n"
+        f"catalogue.parse({_generated(3)!r}, rules=catalogue.Rules(strict=True))\n"
+        "wanted = ('prober.capture', 'prober.scope', 'prober.expectations', 'json', 'difflib')\n"
+        "print(*sorted(set(wanted) & set(sys.modules)))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert result.stdout.split() == []
 
 
 def test_defaults_after_the_probes_are_read_again_as_a_whole_tree(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import re
 import urllib.parse
 from collections.abc import Sequence
 from typing import Any
 
-from prober import capture as capture_mod
 from prober.catalogue.problems import Fields, check_keys, close, not_one_of, one_of, q, show
 from prober.catalogue.reader import Map, Seq
 from prober.model import (
@@ -39,7 +37,6 @@ CREDENTIAL_HEADERS = frozenset({"authorization", "cookie", "x-api-key", "x-dashs
 ID = re.compile(r"[a-z0-9][a-z0-9._-]*")
 TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 section 5.6.2 tchar
 TAG = re.compile(r"[a-z][a-z0-9_.-]*")  # no '=' or ',': `--select team=payments,region=intl` splits on them
-_NAME = re.compile(capture_mod.NAME)
 _HOST = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
 _SPACE = re.compile(r"[\s\x00-\x1f\x7f]")
 # http(s)://host/...: a lowercase scheme, a host name and no user, port or brackets, which is_http_url takes whole.
@@ -59,10 +56,12 @@ def captures(fields: Fields) -> tuple[Capture, ...]:
     if not isinstance(value, Map):
         fields.add("capture", f"'capture' must be {shape}, not {show(value)}")
         return ()
+    from prober.capture import NAME  # here, not at the top: see _fill
+
     found: list[Capture] = []
     for name, ways in value.items():
         line = value.lines[name]
-        if not _NAME.fullmatch(name):
+        if not re.fullmatch(NAME, name):
             fields.add_at(line, f"capture name {q(name)} must be lowercase letters, digits and '_', like sec_token")
             continue
         items = ways if isinstance(ways, list) else [ways]
@@ -108,12 +107,11 @@ def bad_id(ident: Any) -> str:
 
 
 def text(fields: Fields, key: str, holds: str) -> str:
-    if key not in fields.mapping:
-        return ""  # reported as missing
-    value = fields.mapping[key]
+    value = fields.mapping.get(key)
     if isinstance(value, str) and value.strip():
         return value
-    fields.add(key, f"'{key}' must be a non-empty string ({holds}), not {show(value)}")
+    if key in fields.mapping:  # else reported as missing
+        fields.add(key, f"'{key}' must be a non-empty string ({holds}), not {show(value)}")
     return ""
 
 
@@ -154,16 +152,15 @@ def hosts(fields: Fields) -> list[tuple[str, int]] | None:
 
 def url(fields: Fields, hosts: list[tuple[str, int]] | None) -> str:
     """The URL with the `query:` mapping encoded onto it."""
-    if "url" not in fields.mapping:
-        return ""  # reported as missing
-    url = fields.mapping["url"]
+    url = fields.mapping.get("url")
     if not isinstance(url, str):
-        fields.add("url", f"url must be a string like 'https://dashscope.aliyuncs.com/api/v1/...', not {show(url)}")
+        if "url" in fields.mapping:  # else reported as missing
+            fields.add("url", f"url must be a string like 'https://dashscope.aliyuncs.com/api/v1/...', not {show(url)}")
         return ""
     encoded = query(fields) if "query" in fields.mapping else ""
     if encoded:
         url += ("&" if "?" in url else "?") + encoded
-    filled = capture_mod.PLACEHOLDER.sub("x", url) if "{{" in url else url
+    filled = _fill(url)
     if hosts is None and "{host}" in url:
         fields.add("url", f"url {q(url)} contains {{host}} but there is no 'hosts' list; add hosts: [...]")
     elif hosts is not None and "{host}" not in url:
@@ -172,11 +169,20 @@ def url(fields: Fields, hosts: list[tuple[str, int]] | None) -> str:
         pass  # most URLs: no space, and http(s) with a host, in one scan (tests/test_catalogue_reading.py pins it)
     elif _SPACE.search(filled):
         fields.add("url", f"url {q(url)} must not contain spaces or control characters; percent-encode them")
-    elif not is_http_url(
-        filled if hosts is None else capture_mod.PLACEHOLDER.sub("x", url.replace("{host}", "example.com"))
-    ):
+    elif not is_http_url(filled if hosts is None else _fill(url.replace("{host}", "example.com"))):
         fields.add("url", f"url {q(url)} must be http:// or https:// with a host")
     return url
+
+
+def _fill(url: str) -> str:
+    """`url` with an `x` for each `{{ name }}` placeholder, as the URL checks read it."""
+    if "{{" not in url:
+        return url
+    # Imported for the first placeholder, not at the top: `prober check` of a catalogue without placeholders,
+    # captures or needs never uses prober.capture (with this module's other lazy imports, 5 % of its start-up).
+    from prober.capture import PLACEHOLDER
+
+    return PLACEHOLDER.sub("x", url)
 
 
 def is_http_url(url: str) -> bool:
@@ -256,6 +262,8 @@ def body(fields: Fields, method: str) -> Body | None:
 
 def json_text(value: Any) -> tuple[str, str]:
     """Compact JSON for `value`, or an empty text and the reason it cannot be encoded."""
+    import json  # for bodies only: `prober check` of a catalogue without one never needs it
+
     try:
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False), ""
     except (TypeError, ValueError, RecursionError) as exc:
@@ -360,7 +368,11 @@ def query(fields: Fields) -> str:
 
 
 def _encode(text: str) -> str:
-    parts = capture_mod.PLACEHOLDER.split(text)
+    if "{{" not in text:  # no placeholder: every one starts with `{{`
+        return urllib.parse.quote(text, safe=_QUERY_SAFE)
+    from prober.capture import PLACEHOLDER  # here, not at the top: see _fill
+
+    parts = PLACEHOLDER.split(text)
     # split() interleaves the text between placeholders with each placeholder's groups (name, optional mark).
     out: list[str] = []
     for index in range(0, len(parts), 3):

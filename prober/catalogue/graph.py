@@ -4,17 +4,12 @@ captured credentials leaving their site, and (with rules) the key, the console t
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import urllib.parse
 from collections.abc import Sequence
 
-from prober import capture as capture_mod
-from prober import scope
-from prober.capture import is_credential
 from prober.catalogue.probes import Document, Located
 from prober.catalogue.problems import Problems, q
 from prober.model import Auth, Probe
-from prober.scope import registrable, within
 
 
 def check(document: Document, problems: Problems) -> list[Probe]:
@@ -22,35 +17,19 @@ def check(document: Document, problems: Problems) -> list[Probe]:
     `{{ name }}` placeholders that no needed probe captures. A probe waiting (directly or not) for a probe that had
     problems of its own is not checked for placeholders: what that probe captures is unknown."""
     located = document.located
-    known = {entry.probe.id for entry in located}
-    by_base: dict[str, list[str]] | None = None  # each base id's probes, once a need is not a probe id
-    resolved: list[Probe] = []
-    waits_for_broken: set[str] = set()
-    for probe, line, label, _ in located:
-        if not probe.needs:  # most probes need none
-            resolved.append(probe)
-            continue
-        needs: list[str] = []
-        for need in probe.needs:
-            if need in known:
-                needs.append(need)
-                continue
-            if by_base is None:
-                by_base = _by_base(located)
-            if need in by_base:
-                needs.extend(by_base[need])
-            elif need in document.written:
-                waits_for_broken.add(probe.id)
-            else:
-                close = difflib.get_close_matches(need, sorted(known | document.written), n=1)
-                fix = f", did you mean '{close[0]}'?" if close else "; list ids of probes in this catalogue"
-                problems.add(line, f"needs {q(need)}, which is not a probe id{fix}", label)
-        unique = tuple(dict.fromkeys(needs))
-        resolved.append(probe if unique == probe.needs else dataclasses.replace(probe, needs=unique))
+    resolved = [probe for probe, _, _, _ in located]
+    # Most probes need none and cannot hold a placeholder: nothing to resolve or check. The others, in order:
+    waiting = [index for index, probe in enumerate(resolved) if probe.needs or may_use_placeholders(probe)]
+    if not waiting:
+        return resolved
+    # Imported only now: `prober check` of a catalogue without needs or placeholders never uses prober.capture.
+    from prober import capture as capture_mod
+
+    waits_for_broken = _resolve_needs(document, resolved, waiting, problems)
     graph = {p.id: p for p in resolved}
-    for probe, (_, line, label, _) in zip(resolved, located, strict=True):
-        if not probe.needs and not may_use_placeholders(probe):
-            continue  # most probes: no cycle, nothing to wait for and no placeholder
+    for index in waiting:
+        probe = resolved[index]
+        _, line, label, _ = located[index]
         reachable: list[str] = []
         if probe.needs:
             cycle = _cycle(probe.id, graph)
@@ -76,10 +55,44 @@ def check(document: Document, problems: Problems) -> list[Probe]:
     return resolved
 
 
+def _resolve_needs(document: Document, resolved: list[Probe], waiting: list[int], problems: Problems) -> set[str]:
+    """Put each waiting probe's needs as probe ids in `resolved`, reporting unknown ones; give the ids of the probes
+    that need a probe that had problems of its own."""
+    located = document.located
+    known = {probe.id for probe in resolved}
+    by_base: dict[str, list[str]] | None = None  # each base id's probes, once a need is not a probe id
+    waits_for_broken: set[str] = set()
+    for index in waiting:
+        probe, line, label, _ = located[index]
+        if not probe.needs:
+            continue
+        needs: list[str] = []
+        for need in probe.needs:
+            if need in known:
+                needs.append(need)
+                continue
+            if by_base is None:
+                by_base = _by_base(located)
+            if need in by_base:
+                needs.extend(by_base[need])
+            elif need in document.written:
+                waits_for_broken.add(probe.id)
+            else:
+                import difflib  # for messages only
+
+                close = difflib.get_close_matches(need, sorted(known | document.written), n=1)
+                fix = f", did you mean '{close[0]}'?" if close else "; list ids of probes in this catalogue"
+                problems.add(line, f"needs {q(need)}, which is not a probe id{fix}", label)
+        unique = tuple(dict.fromkeys(needs))
+        if unique != probe.needs:
+            resolved[index] = dataclasses.replace(probe, needs=unique)
+    return waits_for_broken
+
+
 def _by_base(located: Sequence[Located]) -> dict[str, list[str]]:
     by_base: dict[str, list[str]] = {}
-    for entry in located:
-        by_base.setdefault(entry.base, []).append(entry.probe.id)
+    for probe, _, _, base in located:
+        by_base.setdefault(base, []).append(probe.id)
     return by_base
 
 
@@ -96,10 +109,14 @@ def check_scope(
     no credential over plain http unless `--allow-insecure`: prober/scope.py's rules, each at its probe's line."""
     none = Auth.NONE  # read once: an Enum member read off its class costs more than the rest of a probe's scan
     credentialed = [probe for probe in probes if probe.auth is not none]  # the rules are about credentials only
+    if not credentialed:
+        return
+    from prober import scope  # imported only now: the public suffix list is not needed without credentials
+
     found = scope.findings(credentialed, allowed, allow_insecure)
     if not found:
         return
-    lines = {entry.probe.id: (entry.line, entry.label) for entry in document.located}
+    lines = {probe.id: (line, label) for probe, line, label, _ in document.located}
     for ident, what in found:
         line, label = lines[ident]
         problems.add(line, what, label)
@@ -108,6 +125,9 @@ def check_scope(
 def _captured_scope(probe: Probe, name: str, source: Probe) -> list[str]:
     """A placeholder filled with a captured credential (from a cookie or a credentialed answer) may only go over
     https to the site it came from (issue 9: a catalogue must not be able to carry a session elsewhere)."""
+    from prober.capture import is_credential
+    from prober.scope import registrable, within
+
     kinds = sorted({c.source.value for c in source.captures if c.name == name and is_credential(source, c.source)})
     if not kinds:
         return []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Set as AbstractSet
 from typing import Any, NamedTuple
 
 from prober.catalogue import checks
@@ -39,15 +40,13 @@ _REQUIRED = (  # key, what it holds: for the "missing" message
     ("url", "the http:// or https:// URL to probe"),
 )
 _REQUIRED_STRICT = (*_REQUIRED, ("source", "where this endpoint is documented"))
+_NONE: frozenset[str] = frozenset()
+_REMEMBERED_KEY_LISTS = 256
 
 
-class Located(NamedTuple):
-    """An expanded probe, the line that made its id, its label in messages and the id it was written with."""
-
-    probe: Probe
-    line: int
-    label: str
-    base: str
+# An expanded probe, the line that made its id, its label in messages and the id it was written with. A plain tuple,
+# not a NamedTuple: one is made for each probe, and a NamedTuple's __new__ (Python code) costs 3 k instructions more.
+Located = tuple[Probe, int, str, str]
 
 
 class Document(NamedTuple):
@@ -89,6 +88,8 @@ class Checker:
         self.count = 0  # the probes list's items so far
         self.ids: dict[str, int] = {}  # every id so far and the line that made it
         self.tags: dict[tuple[object, ...], Tags] = {}  # checks.tags `seen`
+        # The key lists of probes written without an unknown or missing key (`_check_keys`).
+        self.key_lists: set[tuple[str, ...]] = set()
 
     def begin(self, top: Map) -> None:
         """The probes list starts: check the `defaults:` that each probe is merged over."""
@@ -108,6 +109,10 @@ class Checker:
             document.written.add(base)
             if not _remember_id(base, base_line, label, self.ids, problems):
                 return
+        if len(expanded) == 1 and expanded[0][0].id == base:  # most probes: one, with the id just remembered
+            probe, probe_line = expanded[0]
+            document.located.append((probe, probe_line, label, base))
+            return
         repeated: set[str] = set()  # report an id that a probe's expansion repeats only once
         for probe, probe_line in expanded:
             if probe.id in repeated:
@@ -115,7 +120,7 @@ class Checker:
             if probe.id != base and not _remember_id(probe.id, probe_line, label, self.ids, problems):
                 repeated.add(probe.id)
                 continue
-            document.located.append(Located(probe, probe_line, label, base or ""))
+            document.located.append((probe, probe_line, label, base or ""))
 
     def finish(self, root: Any, root_line: int) -> Document:
         """Check the top level, now that it is whole, and give what the checks found."""
@@ -241,11 +246,8 @@ def _check_probe(
     ident = item.get("id")
     base = ident if isinstance(ident, str) and checks.ID.fullmatch(ident) else None
     fields = Fields(merged(item, defaults), f"'{base}'" if base else f"#{index}", problems)
-    suggested = set() if _PROBE_KEY_SET.issuperset(item) else check_keys(fields, item, PROBE_KEYS)
+    suggested = _check_keys(fields, item, checker)
     mapping = fields.mapping
-    for key, holds in _REQUIRED_STRICT if strict else _REQUIRED:
-        if key not in mapping and key not in suggested:
-            fields.add_at(item.line, f"missing required key '{key}' ({holds})")
     if "id" in item and base is None:
         fields.add("id", checks.bad_id(ident))
     description = checks.text(fields, "description", "what the probe checks")
@@ -264,22 +266,30 @@ def _check_probe(
     id_line = fields.line("id")
     if fields.failed or base is None:
         return fields.probe, base, id_line, []
+    # In Probe's field order (id, description, ..., needs): a frozen dataclass takes 13 keywords for a quarter more
+    # than 13 positions. tests/test_catalogue_reading.py gives each field its own value to pin the order.
     template = Probe(
-        id=base,
-        description=description,
-        method=method,
-        url=url,
-        headers=headers,
-        body=body,
-        auth=auth,
-        key_style=key_style,
-        tags=tags,
-        expect=expected,
-        source=source,
-        captures=captures,
-        needs=needs,
+        base, description, method, url, headers, body, auth, key_style, tags, expected, source, captures, needs
     )
     return fields.probe, base, id_line, _expand(template, id_line, hosts, styles)
+
+
+def _check_keys(fields: Fields, item: Map, checker: Checker) -> AbstractSet[str]:
+    """Report the probe's unknown keys and missing ones; give the known keys suggested for unknown ones, which are
+    not reported missing. Both depend only on the keys the probe writes (the defaults are the same for every probe):
+    most probes write one of a few key lists, each checked once (tests/test_catalogue_reading.py pins it)."""
+    keys = tuple(item)
+    if keys in checker.key_lists:
+        return _NONE
+    before = fields.problems.added
+    suggested = set() if _PROBE_KEY_SET.issuperset(item) else check_keys(fields, item, PROBE_KEYS)
+    mapping = fields.mapping
+    for key, holds in _REQUIRED_STRICT if checker.strict else _REQUIRED:
+        if key not in mapping and key not in suggested:
+            fields.add_at(item.line, f"missing required key '{key}' ({holds})")
+    if fields.problems.added == before and len(checker.key_lists) < _REMEMBERED_KEY_LISTS:
+        checker.key_lists.add(keys)
+    return suggested
 
 
 def _expand(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import bisect
-import difflib
 from collections.abc import Sequence
 from typing import Any
 
@@ -97,6 +96,8 @@ def close(value: str, options: Sequence[str], cutoff: float = 0.6) -> str | None
     exact = folded.get(value.lower().replace("-", "_"))
     if exact is not None:
         return exact
+    import difflib  # for messages only: most catalogues need none
+
     found = difflib.get_close_matches(value, options, n=1, cutoff=cutoff)
     return found[0] if found else None
 
@@ -118,6 +119,8 @@ def check_keys(fields: Fields, mapping: Map, known: Sequence[str], where: str = 
     for key in mapping:
         if key in known:
             continue
+        import difflib  # for messages only: most catalogues need none
+
         meant = difflib.get_close_matches(key, known, n=1)
         fix = f", did you mean '{meant[0]}'?" if meant else f"; known keys are {one_of(known)}"
         fields.add_at(mapping.lines[key], f"unknown key {q(key)}{inside}{fix}")

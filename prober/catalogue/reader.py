@@ -146,8 +146,8 @@ _STR = "tag:yaml.org,2002:str"
 _SCALARS = frozenset(f"tag:yaml.org,2002:{kind}" for kind in ("null", "bool", "int", "float", "binary", "timestamp"))
 _PLAIN = (True, False)  # a plain scalar's `implicit`, for the resolver
 _MISSING = object()
-# Distinct scalars remembered per read: keys and repeated values (GET, intl, ...) are resolved once and shared by
-# every probe that writes them; ids and URLs past the first few thousand are not kept.
+# Distinct plain scalars remembered per read: keys and repeated values (GET, intl, ...) are resolved once and shared
+# by every probe that writes them; ids past the first few thousand are not kept.
 _REMEMBERED = 4096
 
 
@@ -196,7 +196,6 @@ class _EventReader:
     def __init__(self, loader: Any) -> None:
         self.loader = loader
         self.resolvers: dict[Any, Any] = loader.yaml_implicit_resolvers
-        self.texts: dict[str, str] = {}  # text -> the one str object that holds it
 
     def read(self, sink: Sink | None) -> Document:
         """The document's value, the line it starts on, and its duplicate keys in SafeConstructor's order."""
@@ -206,7 +205,6 @@ class _EventReader:
             return None, 1, []
         map_tag, seq_tag = self.loader.DEFAULT_MAPPING_TAG, self.loader.DEFAULT_SEQUENCE_TAG
         plain: dict[str, Any] = {}  # a plain scalar's text -> its value
-        texts = self.texts
         # The first characters a resolver claims (a number, true, null...): any other plain scalar is text.
         claimed = self.resolvers
         if None in claimed:
@@ -241,12 +239,8 @@ class _EventReader:
                         value = text if text[:1] not in claimed else self._resolve(text)
                         if len(plain) < _REMEMBERED:
                             plain[text] = value
-                else:  # quoted: text whatever it says
-                    value = texts.get(text)
-                    if value is None:
-                        value = text
-                        if len(texts) < _REMEMBERED:
-                            texts[text] = text
+                else:  # quoted: text whatever it says, and not remembered (most are one of a kind: URLs, sentences)
+                    value = text
                 if key is not None:  # a mapping's value (a key waits only in a mapping): its key's line is kept
                     into[key] = value
                     lines[key] = key_line
@@ -254,24 +248,23 @@ class _EventReader:
                     continue
                 mark = event.start_mark
                 line = mark.line + 1
-                if into is None:
-                    root, root_line = value, line
-                elif not is_map:
-                    if streamed:
-                        sink.item(value, line)  # type: ignore[union-attr]  # streamed only with a sink
-                    else:
-                        into.append(value)
-                        lines.append(line)
-                else:
+                if is_map:  # a key (most scalars read here)
                     key = value if type(value) is str else _key_text(value)
                     key_line = line
-                    if streaming and not stack and key in ("probes", "defaults"):
+                    if not stack and streaming and key in ("probes", "defaults"):
                         raise Reread  # the probes already checked would need what comes after them
                     if key in lines:  # the keys of `into` (a dict's `in`: a Map's goes through its class)
                         if firsts is None:
                             firsts = {}
                         first = firsts.setdefault(key, lines[key])
                         duplicates.append((len(stack), (mark.index, line, key, first)))
+                elif into is None:
+                    root, root_line = value, line
+                elif streamed:
+                    sink.item(value, line)  # type: ignore[union-attr]  # streamed only with a sink
+                else:
+                    into.append(value)
+                    lines.append(line)
             elif kind is MappingStartEvent or kind is SequenceStartEvent:
                 tag = event.tag
                 mapping = kind is MappingStartEvent
@@ -333,20 +326,11 @@ class _EventReader:
     def _construct(self, tag: str, text: str) -> Any:
         """The scalar's value for its resolved or explicit tag, as SafeConstructor builds it."""
         if tag == _STR:
-            return self._text(text)
+            return text
         if tag not in _SCALARS:
             raise _Unusual  # merge and value keys, and tags SafeConstructor refuses
         node = ScalarNode(tag, text, None, None)  # no marks: errors go the full composer's way
         return SafeConstructor.yaml_constructors[tag](self.loader, node)
-
-    def _text(self, text: str) -> str:
-        """`text`, as the str object already read with the same text if there is one (memory for repeats)."""
-        known = self.texts.get(text)
-        if known is not None:
-            return known
-        if len(self.texts) < _REMEMBERED:
-            self.texts[text] = text
-        return text
 
 
 # A "billion laughs" repeats one value 10^9 times in a few hundred bytes. The composer shares an aliased
