@@ -6,6 +6,7 @@ answered by the pure policy in prober.exchange (redirects, 429 retries); server 
 from __future__ import annotations
 
 import asyncio
+import functools
 import ssl
 import time
 from dataclasses import dataclass, field, replace
@@ -123,6 +124,8 @@ async def _read_body(response: aiohttp.ClientResponse, limit: int) -> tuple[byte
 
 def _decode(data: bytes, response: aiohttp.ClientResponse) -> str:
     """The body as text; bytes its charset cannot decode are kept as surrogates, which `inert` shows as `\\xNN`."""
+    if not data:
+        return ""  # no body (many answers): no charset to read from the Content-Type
     charset = response.charset or "utf-8"
     try:
         return data.decode(charset, errors="surrogateescape")
@@ -288,6 +291,12 @@ async def _send(
     return response, hop
 
 
+@functools.lru_cache(maxsize=1024)
+def _explained(explanation: str) -> str:
+    """The classifier's explanation made inert (it quotes kept server text): most answers share one of a few."""
+    return inert.line(explanation, 2 * inert.LINE_CAP)
+
+
 def _set_cookie_names(response: aiohttp.ClientResponse, keep: Keep) -> tuple[str, ...]:
     """The names of the cookies the answer sets, kept like all server text, sorted; most answers set none (and
     aiohttp builds its cookie object on first use)."""
@@ -353,7 +362,7 @@ def _answer(
     return Outcome(
         probe_id=probe.id,
         klass=klass,
-        explanation=inert.line(explanation, 2 * inert.LINE_CAP),
+        explanation=_explained(explanation),
         status=response.status,
         reason=hop.reason,
         hops=hops,

@@ -97,7 +97,8 @@ def build(
                 headers["Cookie"] = cookie_header(cookies)
         else:
             withheld.append("Cookie")
-    carrier_headers = sorted(k for k in headers if k.lower() in carried.headers)
+    # Headers that hold a captured value: none for most probes (no placeholder, the catalogue's carriers empty).
+    carrier_headers = sorted(k for k in headers if k.lower() in carried.headers) if carried.headers else []
     if allowed:
         sent += carrier_headers
     else:
