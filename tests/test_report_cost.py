@@ -156,7 +156,7 @@ def test_the_start_of_a_command_is_worked_out_once_per_run() -> None:
 
 def test_a_long_text_is_not_kept() -> None:
     long = "word " * 100 + "`tick` " * 100
-    assert len(long) > text._CACHE_TEXT
+    assert len(long) > text.CACHE_TEXT
     kept = text._prose_cached.cache_info().currsize
     assert text.prose(long) == text._prose(long, False)  # its words may be kept, not the text
     assert text._prose_cached.cache_info().currsize == kept

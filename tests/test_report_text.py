@@ -188,7 +188,7 @@ def test_pairs_are_written_as_the_encoder_writes_them(pairs: tuple[tuple[str, st
 
 def test_a_long_pair_is_not_kept() -> None:
     kept = report_json._pair.cache_info().currsize
-    long = ("x-long", "v" * (text._CACHE_TEXT + 1))
+    long = ("x-long", "v" * (text.CACHE_TEXT + 1))
     assert report_json._pairs((long,)) == f'[["x-long", "{long[1]}"]]'
     assert report_json._pair.cache_info().currsize == kept
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from prober import serial
 from prober.model import Capture, Hop, Outcome, Pairs, Probe, Sweep
-from prober.report.text import _CACHE_SIZE, _CACHE_TEXT
+from prober.report.text import CACHE_SIZE, CACHE_TEXT
 
 # What `ensure_ascii=False` leaves raw but must not be: DEL and C1 controls (a terminal acts on them), lone
 # surrogates (no UTF-8 encoder writes them), line separators and the bidi and zero-width format characters.
@@ -121,7 +121,7 @@ def _strings(values: tuple[str, ...]) -> str:
 def _pairs(pairs: Pairs) -> str:
     if pairs == ():
         return "[]"
-    written = [_pair(k, v) if len(k) + len(v) <= _CACHE_TEXT else _pair_work(k, v) for k, v in pairs]
+    written = [_pair(k, v) if len(k) + len(v) <= CACHE_TEXT else _pair_work(k, v) for k, v in pairs]
     return f"[{', '.join(written)}]"
 
 
@@ -133,7 +133,7 @@ def _pair_work(name: str, value: str) -> str:
 # remembered, in a cache bounded as prober.report.text's (1,024 entries of at most 256 characters in; longer pairs
 # are written each time). Equal strings are written alike, and a name or value that is not a string raises, so
 # nothing is kept for it.
-_pair = functools.lru_cache(maxsize=_CACHE_SIZE)(_pair_work)
+_pair = functools.lru_cache(maxsize=CACHE_SIZE)(_pair_work)
 
 
 def _probe(p: Probe) -> str:

@@ -34,7 +34,7 @@ from prober.model import (
 )
 from prober.report import changes, curl
 from prober.report.found import findings_of
-from prober.report.text import _CACHE_SIZE, _CACHE_TEXT, prose_once
+from prober.report.text import CACHE_SIZE, CACHE_TEXT, prose_once
 from prober.report.text import cell as _cell
 from prober.report.text import code as _code
 from prober.report.text import fence as _fence
@@ -275,7 +275,7 @@ def section(
     explanation = outcome.explanation
     lines.append(
         _class_line(outcome.klass, explanation)
-        if len(explanation) <= _CACHE_TEXT
+        if len(explanation) <= CACHE_TEXT
         else _class_line_work(outcome.klass, explanation)
     )
     if outcome.expected is not None:
@@ -313,7 +313,7 @@ def section(
         asked_cell = _cell(asked)  # the first hop's request, most often
         for n, h in enumerate(outcome.hops, start=1):
             cookies = _cell(", ".join([_code(name) for name in h.cookies_sent])) if h.cookies_sent else "none"
-            status = _status(h.status, h.reason) if len(h.reason) <= _CACHE_TEXT else _status_work(h.status, h.reason)
+            status = _status(h.status, h.reason) if len(h.reason) <= CACHE_TEXT else _status_work(h.status, h.reason)
             if h.retried_after_s is not None:  # our words and a number: nothing for `_cell` to escape
                 status += f" (retried after {h.retried_after_s:g} s)"
             same = h.method == probe.method and h.url == probe.url
@@ -353,7 +353,7 @@ def section(
 # credentials and tags, a hop's status): each is worked out once, in caches bounded as prober.report.text's.
 
 
-@functools.lru_cache(maxsize=_CACHE_SIZE)
+@functools.lru_cache(maxsize=CACHE_SIZE)
 def _auth_and_tags(
     auth: Auth, key_style: KeyStyle | None, region: Region | None, surface: Surface | None, cost: Cost
 ) -> str:
@@ -368,7 +368,7 @@ def _class_line_work(klass: OutcomeClass, explanation: str) -> str:
     return f"- Class: {_code(klass.value)}: {_prose(explanation)}"
 
 
-_class_line = functools.lru_cache(maxsize=_CACHE_SIZE)(_class_line_work)
+_class_line = functools.lru_cache(maxsize=CACHE_SIZE)(_class_line_work)
 
 
 def _status_work(status: int, reason: str) -> str:
@@ -376,7 +376,7 @@ def _status_work(status: int, reason: str) -> str:
     return _cell(f"{status} {_prose(reason)}".rstrip())
 
 
-_status = functools.lru_cache(maxsize=_CACHE_SIZE)(_status_work)  # bounded as prober.report.text's caches
+_status = functools.lru_cache(maxsize=CACHE_SIZE)(_status_work)  # bounded as prober.report.text's caches
 
 
 def _time(t: Timings) -> str:

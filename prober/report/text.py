@@ -34,8 +34,8 @@ _TRAIL = "),.:;"
 # in entries and in the length of text they keep (3 x 1,024 entries of at most 256 characters in: under 2 MB of
 # ASCII at worst, a few hundred kB in practice), so text seen once (a probe id, a URL) only passes through them, and
 # long outside text is never kept.
-_CACHE_SIZE = 1024
-_CACHE_TEXT = 256  # characters: longer text is worked out each time
+CACHE_SIZE = 1024
+CACHE_TEXT = 256  # characters: longer text is worked out each time
 
 
 def code(text: str) -> str:
@@ -44,7 +44,7 @@ def code(text: str) -> str:
     # `plain_code(text)`, written out: this is the most frequent call of a report.
     if text.isascii() and text.isprintable() and text != "" and "`" not in text and text[0] != " ":
         return f"`{text}`"  # what `_code` makes of it, without the work (tests/test_report_cost.py checks)
-    return _code_cached(text) if len(text) <= _CACHE_TEXT else _code(text)
+    return _code_cached(text) if len(text) <= CACHE_TEXT else _code(text)
 
 
 def plain_code(text: str) -> bool:
@@ -68,7 +68,7 @@ def _code(text: str) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
-_code_cached = functools.lru_cache(maxsize=_CACHE_SIZE)(_code)
+_code_cached = functools.lru_cache(maxsize=CACHE_SIZE)(_code)
 
 
 def fence(text: str, info: str = "text") -> list[str]:
@@ -118,8 +118,8 @@ def prose(text: str, start: bool = False) -> str:
     if text.isascii() and text.isprintable() and " " not in text and text != "":
         # One word and nothing `inert.line` would escape (the only printable ASCII whitespace is the space): what
         # `_prose` makes of it is that word's, which the word cache keeps, so it is not kept twice.
-        return _token_cached(text, start) if len(text) <= _CACHE_TEXT else _token(text, start)
-    return _prose_cached(text, start) if len(text) <= _CACHE_TEXT else _prose(text, start)
+        return _token_cached(text, start) if len(text) <= CACHE_TEXT else _token(text, start)
+    return _prose_cached(text, start) if len(text) <= CACHE_TEXT else _prose(text, start)
 
 
 def prose_once(text: str) -> str:
@@ -154,11 +154,11 @@ def _token(token: str, first: bool) -> str:
 
 
 def _word(token: str, first: bool) -> str:
-    return _token_cached(token, first) if len(token) <= _CACHE_TEXT else _token(token, first)
+    return _token_cached(token, first) if len(token) <= CACHE_TEXT else _token(token, first)
 
 
-_prose_cached = functools.lru_cache(maxsize=_CACHE_SIZE)(_prose)
-_token_cached = functools.lru_cache(maxsize=_CACHE_SIZE)(_token)
+_prose_cached = functools.lru_cache(maxsize=CACHE_SIZE)(_prose)
+_token_cached = functools.lru_cache(maxsize=CACHE_SIZE)(_token)
 
 
 def cell(markdown: str) -> str:
