@@ -7,7 +7,20 @@ from dataclasses import dataclass, field
 
 from prober.model import Pairs
 
-_MEMO_SIZE = 1024  # header names remembered per family; the memo starts over when it is full
+_MEMO_SIZE = 1024  # header names remembered (per family, and lower-cased); a memo starts over when it is full
+
+# A header name as received -> stripped and lower-cased: answers repeat their names.
+_LOWERED: dict[str, str] = {}
+
+
+def lowered(name: str) -> str:
+    """`name.strip().lower()`, worked out once per name (bounded: a hostile server's endless names only refill it)."""
+    known = _LOWERED.get(name)
+    if known is None:
+        if len(_LOWERED) >= _MEMO_SIZE:
+            _LOWERED.clear()
+        known = _LOWERED[name] = name.strip().lower()
+    return known
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,8 +46,8 @@ class Family:
         return tuple(picked)
 
     def _member(self, name: str) -> str:
-        lowered = name.strip().lower()
-        member = lowered if lowered in self.names or lowered.startswith(self.prefixes) else ""
+        low = lowered(name)
+        member = low if low in self.names or low.startswith(self.prefixes) else ""
         if len(self._seen) >= _MEMO_SIZE:
             self._seen.clear()
         self._seen[name] = member

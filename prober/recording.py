@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from prober.headers import lowered as header_name
 from prober.model import Auth, Hop, KeyStyle, Pairs, Probe
 from prober.redact import MASKED, REDACTED
 
@@ -40,26 +41,13 @@ def kept_headers(headers: Iterable[tuple[str, str]]) -> Pairs:
     }
     kept: list[tuple[str, str]] = []
     for name, value in pairs:
-        lowered = _LOWERED.get(name) or _lowered(name)
+        lowered = header_name(name)
         if lowered in HOP_BY_HOP or lowered in named:
             continue
         kept.append((name, _without_value(value) if lowered in _SET_COOKIE else value))
         if len(kept) == MAX_HEADERS:
             break
     return tuple(kept)
-
-
-# A header name as received -> stripped and lower-cased: answers repeat their names. Bounded: the memo starts over
-# when it is full (a hostile server's endless new names only refill it).
-_LOWERED: dict[str, str] = {}
-_LOWERED_SIZE = 1024
-
-
-def _lowered(name: str) -> str:
-    if len(_LOWERED) >= _LOWERED_SIZE:
-        _LOWERED.clear()
-    lowered = _LOWERED[name] = name.strip().lower()
-    return lowered
 
 
 # RFC 6265 §4.1.1 and the attributes browsers added since: all a Set-Cookie keeps besides the cookie's name.
