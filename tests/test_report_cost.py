@@ -266,13 +266,26 @@ _URL = st.tuples(
 ).map(lambda parts: parts[0] + "".join(parts[1]) + parts[2])
 
 
+# URLs with the characters urlsplit removes (tab, CR, LF) or keeps (other controls) in each of their parts.
+_CONTROLS = st.sampled_from(["", "\t", "\r", "\n", "\r\n", "\x00", "\x1b", "\x7f", "\x85", "\u200b", " ", "é"])
+_PARTED_URL = st.tuples(
+    st.sampled_from(["https://", "http://"]),
+    st.sampled_from(["example.com", "a-b.c0", "EXAMPLE.com", "h", "1.2.3.4", ""]),
+    _CONTROLS,
+    st.sampled_from(["", "/", "/api/v1/models", "/a b", "/%7B%7Bx%7D%7D"]),
+    _CONTROLS,
+    st.sampled_from(["", "?", "?n=0", "#", "#f?g", "?q#f"]),
+    _CONTROLS,
+).map("".join)
+
+
 def _host_path_full(url: str) -> str:
     parts = urllib.parse.urlsplit(url)
     return f"{parts.hostname}{parts.path or '/'}"
 
 
-@settings(max_examples=400, deadline=None)
-@given(_URL)
+@settings(max_examples=500, deadline=None)
+@given(_PARTED_URL | _URL)
 def test_the_short_way_of_the_endpoint_cell_is_urlsplit(url: str) -> None:
     try:
         expected = _host_path_full(url)

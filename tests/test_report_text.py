@@ -9,7 +9,6 @@ from __future__ import annotations
 import enum
 import json
 import sys
-import urllib.parse
 from typing import Any
 
 import pytest
@@ -21,7 +20,7 @@ from prober.model import Auth, CaptureSource, KeyStyle, Outcome, OutcomeClass, T
 from prober.report import json as report_json
 from prober.report import markdown, text
 from tests.builders import make_probe
-from tests.test_report_cost import _TEXT, _URL
+from tests.test_report_cost import _TEXT
 from tests.test_report_json import _written
 
 # --- Markdown -------------------------------------------------------------------------------------------------------
@@ -76,32 +75,6 @@ def test_a_plain_block_is_what_the_removal_of_newlines_said(value: str) -> None:
 @given(_LINES)
 def test_a_cell_is_the_three_replacements(value: str) -> None:
     assert text.cell(value) == value.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
-
-
-# URLs with the characters urlsplit removes (tab, CR, LF) or keeps (other controls) in each of their parts.
-_CONTROLS = st.sampled_from(["", "\t", "\r", "\n", "\r\n", "\x00", "\x1b", "\x7f", "\x85", "\u200b", " ", "é"])
-_PARTED_URL = st.tuples(
-    st.sampled_from(["https://", "http://"]),
-    st.sampled_from(["example.com", "a-b.c0", "EXAMPLE.com", "h", "1.2.3.4", ""]),
-    _CONTROLS,
-    st.sampled_from(["", "/", "/api/v1/models", "/a b", "/%7B%7Bx%7D%7D"]),
-    _CONTROLS,
-    st.sampled_from(["", "?", "?n=0", "#", "#f?g", "?q#f"]),
-    _CONTROLS,
-).map("".join)
-
-
-@settings(max_examples=500, deadline=None)
-@given(_PARTED_URL | _URL)
-def test_the_endpoint_cell_reads_host_and_path_as_urlsplit(url: str) -> None:
-    try:
-        parts = urllib.parse.urlsplit(url)
-        expected = f"{parts.hostname}{parts.path or '/'}"
-    except ValueError:
-        with pytest.raises(ValueError):
-            markdown.host_path(url)
-        return
-    assert markdown.host_path(url) == expected
 
 
 def _time_full(t: Timings) -> str:
